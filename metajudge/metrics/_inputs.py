@@ -1,0 +1,186 @@
+"""Input conversion shared by the metrics: labels -> integer codes on a declared or inferred order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MetricInputError
+from ..scales import _is_number, canonical_label
+
+
+def to_1d(x: Any, name: str) -> np.ndarray:
+    """A 1-D numpy array from a list, tuple, ndarray, Series, Index or Categorical."""
+    if isinstance(x, pd.Series | pd.Index):
+        arr = x.to_numpy(dtype=object) if isinstance(x.dtype, pd.CategoricalDtype) else x.to_numpy()
+    elif isinstance(x, pd.Categorical):
+        arr = np.asarray(x, dtype=object)
+    else:
+        arr = np.asarray(x) if not isinstance(x, list | tuple) else np.asarray(x, dtype=object)
+        if arr.dtype == object and arr.size and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in arr.tolist()):
+            arr = arr.astype(float)
+    if arr.ndim != 1:
+        raise MetricInputError(f"{name} must be one-dimensional; got an array of shape {arr.shape}.")
+    return arr
+
+
+def _numeric(arr: np.ndarray) -> bool:
+    return arr.dtype.kind in "iufb"
+
+
+@dataclass
+class Codes:
+    """Integer codes of one or more label arrays on a common level order."""
+
+    codes: list[np.ndarray]      # float arrays with NaN for missing
+    levels: list[str]            # canonical level names in order
+    inferred: bool               # levels were inferred from data (not declared)
+    numeric: bool                # every level is a number
+
+    @property
+    def k(self) -> int:
+        return len(self.levels)
+
+    def level_values(self) -> np.ndarray:
+        if self.numeric:
+            return np.array([float(v) for v in self.levels])
+        return np.arange(self.k, dtype=float)
+
+
+def encode(arrays: Sequence[np.ndarray], *, levels: Sequence[Any] | None, need_order: bool,
+           what: str) -> Codes:
+    """Encode label arrays to codes on a common order.
+
+    With ``levels`` the order is the declared one and any other label is an error. Without, numeric labels
+    are ordered by value; string labels are allowed only when ``need_order`` is False (nominal metrics), and
+    then get a lexicographic order that is used for display only.
+    """
+    if levels is not None:
+        lv = [canonical_label(v) for v in levels]
+        if any(v is None for v in lv) or len(set(lv)) != len(lv):
+            raise MetricInputError(f"levels {list(levels)} contain missing or duplicate values; list each level once, in order.")
+        index = {v: i for i, v in enumerate(lv)}
+        out = []
+        unknown: set[str] = set()
+        for arr in arrays:
+            if _numeric(arr) and all(_is_number(v) for v in lv):
+                vals = np.array([float(v) for v in lv])
+                a = arr.astype(float)
+                pos = np.searchsorted(np.sort(vals), a)
+                order = np.argsort(vals)
+                pos = np.clip(pos, 0, len(vals) - 1)
+                hit = np.sort(vals)[pos] == a
+                codes = np.where(hit, order[pos].astype(float), np.nan)
+                bad = ~hit & ~np.isnan(a)
+                unknown.update(canonical_label(v) or "" for v in np.unique(a[bad])[:20])
+                out.append(codes)
+                continue
+            f, uniques = pd.factorize(pd.Series(arr, dtype=object), use_na_sentinel=True)
+            m = np.full(len(uniques) + 1, np.nan)
+            for u, val in enumerate(uniques):
+                c = canonical_label(val)
+                if c is None:
+                    continue
+                if c in index:
+                    m[u] = index[c]
+                else:
+                    unknown.add(c)
+            out.append(m[np.where(f < 0, len(uniques), f)])
+        if unknown:
+            shown = sorted(unknown)[:10]
+            raise MetricInputError(
+                f"{what}: labels {shown} are not among the declared levels {lv}; add them to levels "
+                "(in their place in the order) or map them to a level before computing the metric."
+            )
+        return Codes(out, lv, False, all(_is_number(v) for v in lv))
+
+    if all(_numeric(a) for a in arrays):
+        fl = [a.astype(float) for a in arrays]
+        allv = np.concatenate(fl) if fl else np.zeros(0)
+        finite = allv[~np.isnan(allv)]
+        if finite.size and np.all(finite == np.round(finite)) and finite.max() - finite.min() < 1_000_000:
+            lo = int(finite.min())
+            present = np.bincount((finite - lo).astype(np.int64)) > 0
+            vals = np.flatnonzero(present) + lo
+            lut = np.cumsum(present) - 1
+            out = []
+            for a in fl:
+                c = np.full(a.shape, np.nan)
+                ok = ~np.isnan(a)
+                c[ok] = lut[(a[ok] - lo).astype(np.int64)]
+                out.append(c)
+            return Codes(out, [str(int(v)) for v in vals], True, True)
+        vals = np.unique(finite)
+        out = []
+        for a in fl:
+            c = np.full(a.shape, np.nan)
+            ok = ~np.isnan(a)
+            c[ok] = np.searchsorted(vals, a[ok])
+            out.append(c)
+        return Codes(out, [canonical_label(v) or "" for v in vals], True, True)
+
+    # object / string labels
+    labels: set[str] = set()
+    facts = []
+    for arr in arrays:
+        f, uniques = pd.factorize(pd.Series(arr, dtype=object), use_na_sentinel=True)
+        can = [canonical_label(v) for v in uniques]
+        labels.update(c for c in can if c is not None)
+        facts.append((f, can))
+    numeric = all(_is_number(v) for v in labels)
+    if numeric:
+        lv = sorted(labels, key=float)
+    else:
+        if need_order:
+            raise MetricInputError(
+                f"{what} needs the order of the labels, and string labels {sorted(labels)[:10]} have no order "
+                "metajudge may infer (alphabetical order is not the scale order). Pass levels=[...] in the "
+                "scale's order, e.g. levels=['poor', 'fair', 'good', 'great']."
+            )
+        lv = sorted(labels)
+    index = {v: i for i, v in enumerate(lv)}
+    out = []
+    for f, can in facts:
+        m = np.array([np.nan if c is None else index[c] for c in can] + [np.nan], dtype=float)
+        out.append(m[np.where(f < 0, len(can), f)])
+    return Codes(out, lv, True, numeric)
+
+
+def pair_codes(reference: Any, candidate: Any, *, levels: Sequence[Any] | None, need_order: bool,
+               what: str, clusters: Any = None) -> tuple[np.ndarray, np.ndarray, Codes, np.ndarray | None, int]:
+    """Encode a (reference, candidate) pair and drop pairs with a missing side **jointly**.
+
+    Returns ``(ref_codes, cand_codes, codes_info, cluster_index_or_None, n_dropped)``.
+    """
+    r = to_1d(reference, "reference")
+    c = to_1d(candidate, "candidate")
+    if len(r) != len(c):
+        raise MetricInputError(
+            f"{what}: reference and candidate must have the same length (one pair per row); got {len(r)} and {len(c)}."
+        )
+    cl = None
+    if clusters is not None:
+        cl_arr = to_1d(clusters, "clusters")
+        if len(cl_arr) != len(r):
+            raise MetricInputError(f"{what}: clusters must have one entry per row; got {len(cl_arr)} for {len(r)} rows.")
+        cl = cl_arr
+    info = encode([r, c], levels=levels, need_order=need_order, what=what)
+    rc, cc = info.codes
+    ok = ~(np.isnan(rc) | np.isnan(cc))
+    dropped = int((~ok).sum())
+    cidx = None
+    if cl is not None:
+        cidx = pd.factorize(pd.Series(cl[ok], dtype=object))[0]
+    return rc[ok].astype(np.int64), cc[ok].astype(np.int64), info, cidx, dropped
+
+
+def dropped_note(dropped: int) -> str:
+    return f"{dropped} pair(s) with a missing value on either side left out" if dropped else ""
+
+
+def join_notes(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
