@@ -1,0 +1,241 @@
+"""The ``metajudge`` command: thin commands over the library.
+
+Data go to stdout, progress and messages to stderr. Exit codes: 0 success, 1 bad input or an analysis that
+cannot run (one readable paragraph, no traceback unless ``--debug``), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="metajudge: judge the judges. Agreement of LLM judges with human annotators, "
+                       "with honest confidence intervals.")
+
+ConfigArg = Annotated[Optional[Path], typer.Argument(help="Config file (YAML or TOML). Optional when "
+                                                          "--gold and --judge are given.")]
+SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Bootstrap seed (overrides the config).")]
+ResOpt = Annotated[Optional[int], typer.Option("--n-resamples", help="Bootstrap resamples (overrides the config).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or messages on stderr.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config value: --set "
+                                                                   "gold.columns.item=qid (repeatable).")]
+GoldOpt = Annotated[Optional[Path], typer.Option("--gold", help="Gold-set file (instead of a config).")]
+JudgeOpt = Annotated[Optional[list[str]], typer.Option("--judge", help="NAME=PATH of a judge output file "
+                                                                       "(repeatable; instead of a config).")]
+ScaleOpt = Annotated[Optional[str], typer.Option("--scale", help="Scale kind: binary, nominal, ordinal, "
+                                                                 "interval, pairwise.")]
+LevelsOpt = Annotated[Optional[str], typer.Option("--levels", help="Comma-separated levels in order, "
+                                                                   "e.g. poor,fair,good.")]
+ItemOpt = Annotated[Optional[str], typer.Option("--item", help="Item-id column (gold and judges).")]
+RaterOpt = Annotated[Optional[str], typer.Option("--rater", help="Annotator column of the gold set.")]
+LabelOpt = Annotated[Optional[str], typer.Option("--label", help="Label column of the gold set.")]
+JLabelOpt = Annotated[Optional[str], typer.Option("--judge-label", help="Verdict column of the judge files.")]
+JTextOpt = Annotated[Optional[str], typer.Option("--judge-text", help="Raw-output column of the judge files.")]
+ExtractOpt = Annotated[Optional[str], typer.Option("--extract", help="Verdict extraction preset "
+                                                                     "(mt-bench, rating, output-ab, score).")]
+
+
+def _fail(exc: BaseException, debug: bool) -> None:
+    if debug:
+        raise exc
+    msg = " ".join(str(exc).split())
+    sys.stderr.write(textwrap.fill(f"error: {msg}", width=100) + "\n")
+    raise typer.Exit(1)
+
+
+def _parse_sets(sets: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for s in sets or []:
+        if "=" not in s:
+            raise typer.BadParameter(f"--set expects KEY=VALUE, got {s!r}", param_hint="--set")
+        key, value = s.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def _build_config(config: Path | None, sets: list[str] | None, gold: Path | None, judge: list[str] | None,
+                  scale: str | None, levels: str | None, item: str | None, rater: str | None, label: str | None,
+                  judge_label: str | None, judge_text: str | None, extract: str | None) -> Any:
+    from .config import apply_overrides, config_from_dict, load_config
+
+    overrides = _parse_sets(sets)
+    if config is not None:
+        cfg = load_config(config)
+    else:
+        if gold is None or not judge:
+            raise typer.BadParameter("give a CONFIG file, or --gold and at least one --judge NAME=PATH",
+                                     param_hint="CONFIG")
+        if scale is None:
+            raise typer.BadParameter("without a config, --scale is required", param_hint="--scale")
+        judges = []
+        for j in judge:
+            if "=" not in j:
+                raise typer.BadParameter(f"--judge expects NAME=PATH, got {j!r}", param_hint="--judge")
+            name, path = j.split("=", 1)
+            cols: dict[str, Any] = {}
+            if item:
+                cols["item"] = item
+            if judge_text:
+                cols["text"] = judge_text
+            elif judge_label:
+                cols["label"] = judge_label
+            entry: dict[str, Any] = {"name": name, "path": str(Path(path).resolve()), "columns": cols}
+            if extract:
+                entry["extract"] = extract
+            judges.append(entry)
+        gcols: dict[str, Any] = {}
+        if item:
+            gcols["item"] = item
+        if rater:
+            gcols["rater"] = rater
+        if label:
+            gcols["label"] = label
+        sc: dict[str, Any] = {"kind": scale}
+        if levels:
+            sc["levels"] = [v.strip() for v in levels.split(",")]
+        cfg = config_from_dict({"scale": sc, "gold": {"path": str(gold.resolve()), "columns": gcols},
+                                "judges": judges}, base_dir=Path.cwd())
+    if overrides:
+        cfg = apply_overrides(cfg, overrides)
+    return cfg
+
+
+@app.command()
+def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--output", "-o",
+                                                                          help="Output folder.")] = Path("reports/run"),
+           seed: SeedOpt = None, n_resamples: ResOpt = None, quiet: QuietOpt = False, debug: DebugOpt = False,
+           set_: SetOpt = None, gold: GoldOpt = None, judge: JudgeOpt = None, scale: ScaleOpt = None,
+           levels: LevelsOpt = None, item: ItemOpt = None, rater: RaterOpt = None, label: LabelOpt = None,
+           judge_label: JLabelOpt = None, judge_text: JTextOpt = None, extract: ExtractOpt = None,
+           figures: Annotated[str, typer.Option("--figures", help="Figure files to write besides the "
+                                                                  "inline SVG: none, svg, pdf, or svg,pdf.")] = "none",
+           ) -> None:
+    """Write DIR/report.html, DIR/results.json and DIR/tables/*.csv for a config."""
+    from .errors import MetajudgeError
+
+    try:
+        cfg = _build_config(config, set_, gold, judge, scale, levels, item, rater, label, judge_label,
+                            judge_text, extract)
+        from .pipeline import run
+        from .report import write_report
+
+        analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet)
+        figs = tuple(f for f in figures.split(",") if f and f != "none")
+        paths = write_report(analysis, output, figures=figs)
+    except MetajudgeError as exc:
+        _fail(exc, debug)
+        return
+    if not quiet:
+        _summary(analysis)
+        html = paths.get("html", Path(output) / "report.html")
+        sys.stderr.write(f"wrote {html}, {Path(output) / 'results.json'}, {Path(output) / 'tables'}/\n")
+
+
+def _summary(analysis: Any) -> None:
+    cov = analysis.coverage
+    for _, r in cov.iterrows():
+        if r["kind"] == "gold":
+            sys.stderr.write(f"coverage  gold {r['rows']:,} rows / {r['items']:,} items\n")
+        else:
+            sys.stderr.write(f"coverage  {r['source']}: {r['matched_items']:,} matched, {r['missing_in_judge']:,} "
+                             f"missing, {r['unparseable']:,} unparseable, {r['duplicate_rows']:,} duplicate rows\n")
+
+
+@app.command()
+def agree(config: ConfigArg = None,
+          fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+          seed: SeedOpt = None, n_resamples: ResOpt = None, quiet: QuietOpt = False, debug: DebugOpt = False,
+          set_: SetOpt = None, gold: GoldOpt = None, judge: JudgeOpt = None, scale: ScaleOpt = None,
+          levels: LevelsOpt = None, item: ItemOpt = None, rater: RaterOpt = None, label: LabelOpt = None,
+          judge_label: JLabelOpt = None, judge_text: JTextOpt = None, extract: ExtractOpt = None) -> None:
+    """Print the agreement table (judges, human ceiling, baselines) to stdout."""
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter(f"--format must be table, csv or json; got {fmt!r}", param_hint="--format")
+    from .errors import MetajudgeError
+
+    try:
+        cfg = _build_config(config, set_, gold, judge, scale, levels, item, rater, label, judge_label,
+                            judge_text, extract)
+        from .pipeline import run
+
+        analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet)
+    except MetajudgeError as exc:
+        _fail(exc, debug)
+        return
+    res = analysis.results
+    res = res[res["section"].isin(["agreement", "ceiling", "baseline"])]
+    if fmt == "csv":
+        sys.stdout.write(res.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+    elif fmt == "json":
+        import json
+        import math
+
+        recs = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                for r in res.to_dict(orient="records")]
+        sys.stdout.write(json.dumps(recs, indent=2, default=str) + "\n")
+    else:
+        sys.stdout.write(format_table(res) + "\n")
+
+
+def format_table(res: Any) -> str:
+    """Plain-text agreement table: one line per (section, rater, metric, level, slice)."""
+    pct = f"{res['confidence_level'].iloc[0]:.0%}" if len(res) else "95%"
+    head = f"{'section':<10} {'rater':<24} {'metric':<30} {'level':<8} {'slice':<18} {'estimate':>9}  {pct + ' CI':<19} {'n':>7}  note"
+    lines = [head, "-" * len(head)]
+    for _, r in res.iterrows():
+        est = "—" if r["estimate"] != r["estimate"] else f"{r['estimate']:.4f}"
+        ci = "" if r["ci_low"] != r["ci_low"] else f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+        lines.append(f"{r['section']:<10} {str(r['judge'])[:24]:<24} {r['metric'][:30]:<30} {r['level']:<8} "
+                     f"{str(r['slice'])[:18]:<18} {est:>9}  {ci:<19} {r['n']:>7}  {r['note']}")
+    return "\n".join(lines)
+
+
+@app.command()
+def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("reports/demo"),
+         seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation and the bootstrap.")] = 0,
+         n_resamples: ResOpt = None, quiet: QuietOpt = False, debug: DebugOpt = False) -> None:
+    """Simulate the bundled demo (pointwise and pairwise tasks) and write its full reports."""
+    from .errors import MetajudgeError
+
+    try:
+        from .config import load_config
+        from .demo import simulate_demo
+        from .pipeline import run
+        from .report import write_report
+
+        output = Path(output)
+        configs = simulate_demo(output / "data", seed=seed)
+        written = []
+        for task, cfg_path in configs.items():
+            cfg = load_config(cfg_path)
+            analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet)
+            paths = write_report(analysis, output / task)
+            written.append((task, paths.get("html", output / task / "report.html")))
+            if not quiet:
+                _summary(analysis)
+        index = output / "index.html"
+        items = "\n".join(f'<li><a href="{t}/report.html">{t}</a></li>' for t, _ in written)
+        index.write_text("<!doctype html><html><head><meta charset='utf-8'><title>metajudge demo</title></head>"
+                         f"<body><h1>metajudge demo</h1><ul>\n{items}\n</ul></body></html>\n", encoding="utf-8")
+    except MetajudgeError as exc:
+        _fail(exc, debug)
+        return
+    if not quiet:
+        for task, p in written:
+            sys.stderr.write(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB), results.json, tables/\n")
+        sys.stderr.write(f"index: {index}\n")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
