@@ -133,7 +133,7 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         return
     if not quiet:
         _summary(analysis)
-        html = paths.get("html", Path(output) / "report.html")
+        html = Path(output) / "report.html"
         sys.stderr.write(f"wrote {html}, {Path(output) / 'results.json'}, {Path(output) / 'tables'}/\n")
 
 
@@ -216,7 +216,7 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Output fol
             cfg = load_config(cfg_path)
             analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet)
             paths = write_report(analysis, output / task)
-            written.append((task, paths.get("html", output / task / "report.html")))
+            written.append((task, output / task / "report.html"))
             if not quiet:
                 _summary(analysis)
         index = output / "index.html"

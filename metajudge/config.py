@@ -167,7 +167,7 @@ class GoldColumns(BaseModel):
 
     model_config = _FORBID
 
-    item: str = "item_id"
+    item: str | list[str] = "item_id"
     rater: str | None = "rater"
     label: str | None = "label"
     system: str | None = None
@@ -177,6 +177,7 @@ class GoldColumns(BaseModel):
     text_b: str | None = None
     length_a: str | None = None
     length_b: str | None = None
+    group: str | None = None
 
 
 class JudgeColumns(BaseModel):
@@ -193,7 +194,7 @@ class JudgeColumns(BaseModel):
 
     model_config = _FORBID
 
-    item: str = "item_id"
+    item: str | list[str] = "item_id"
     label: str | None = None
     text: str | None = None
     order: str | None = None
@@ -889,7 +890,10 @@ def apply_overrides(cfg: Config, overrides: Mapping[str, str]) -> Config:
                         parsed = _yaml_load(raw) if raw.strip() else raw
                     except yaml.YAMLError:
                         parsed = raw
-                    value = raw if (_allows_only_strings(nxt_ann) and parsed is not None) else parsed
+                    ann_s = str(nxt_ann)
+                    text_scalar = (isinstance(parsed, (int, float, bool)) and "str" in ann_s
+                                   and not any(t in ann_s for t in ("int", "float", "bool")))
+                    value = raw if ((_allows_only_strings(nxt_ann) or text_scalar) and parsed is not None) else parsed
                 node[tok] = value
             else:
                 child = node[tok]

@@ -78,7 +78,7 @@ ORDER_VALUES: dict[str, str] = {
 MISSING_SLICE = "(missing)"
 
 _RESERVED = ("item_id", "rater", "label", "row", "raw", "parse_ok", "parse_reason", "order", "repeat")
-_OPTIONAL = ("system", "generator_a", "generator_b", "text_a", "text_b", "length_a", "length_b")
+_OPTIONAL = ("system", "generator_a", "generator_b", "text_a", "text_b", "length_a", "length_b", "group")
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -486,8 +486,17 @@ def _require_all(df: pd.DataFrame, needed: Sequence[tuple[str, str]], what: str)
                      "configuration to the right column names.")
 
 
-def _item_ids(df: pd.DataFrame, column: str, key: str, what: str) -> pd.Series:
-    ids = _ids(df[column])
+def _item_cols(item: str | Sequence[str]) -> list[str]:
+    """Item-id column(s): one name, or several whose values are joined with ':' (e.g. [qid, docid])."""
+    return [item] if isinstance(item, str) else list(item)
+
+
+def _item_ids(df: pd.DataFrame, column: str | Sequence[str], key: str, what: str) -> pd.Series:
+    cols = _item_cols(column)
+    ids = _ids(df[cols[0]])
+    for c in cols[1:]:
+        ids = ids + ":" + _ids(df[c])
+    column = "+".join(cols)
     missing = ids.isna().to_numpy()
     if missing.any():
         rows = (np.flatnonzero(missing) + 1).tolist()
@@ -518,7 +527,7 @@ class _Builder:
 
     def optional(self, columns: Any) -> None:
         for name in _OPTIONAL:
-            col = getattr(columns, name)
+            col = getattr(columns, name, None)
             if col is not None:
                 _require(self.df, col, f"{self.key}.columns.{name}", self.what)
                 self.add(name, _raw(self.df[col]), col)
@@ -582,10 +591,10 @@ def load_gold(cfg: GoldConfig, base_dir: str | Path | None = None, *, data: Any 
     what = "gold set"
     source, fmt, split = _source_of(cfg, base_dir, data, "gold")
     cols = cfg.columns
-    strings = [cols.item] + ([cols.rater] if cols.rater and cfg.layout == "long" else [])
+    strings = _item_cols(cols.item) + ([cols.rater] if cols.rater and cfg.layout == "long" else [])
     df = read_frame(source, format=fmt, split=split, what=what, string_columns=strings)
     df.attrs["sha256"] = sha256_of(source) if data is None else None
-    needed = [(cols.item, "gold.columns.item")]
+    needed = [(c, "gold.columns.item") for c in _item_cols(cols.item)]
     if cfg.layout == "long":
         if cols.rater is not None:
             needed.append((cols.rater, "gold.columns.rater"))
@@ -593,14 +602,14 @@ def load_gold(cfg: GoldConfig, base_dir: str | Path | None = None, *, data: Any 
             needed.append((cols.label, "gold.columns.label"))
     else:
         needed += [(r, "gold.raters") for r in cfg.raters or []]
-    needed += [(getattr(cols, n), f"gold.columns.{n}") for n in _OPTIONAL if getattr(cols, n) is not None]
+    needed += [(getattr(cols, n), f"gold.columns.{n}") for n in _OPTIONAL if getattr(cols, n, None) is not None]
     needed += [(c, "gold.slices") for c in cfg.slices]
     _require_all(df, needed, what)
     items = _item_ids(df, cols.item, "gold.columns.item", what)
     rows = pd.Series(np.arange(1, len(df) + 1), index=df.index)
 
     b = _Builder(df, what, "gold")
-    b.add("item_id", items, cols.item)
+    b.add("item_id", items, "+".join(_item_cols(cols.item)))
     b.add("row", rows, None)
     b.optional(cols)
     missing_slices = b.slices(cfg.slices, [s for s in extra_slices if s not in cfg.slices])
@@ -680,20 +689,20 @@ def load_judge(cfg: JudgeConfig, base_dir: str | Path | None = None, *, data: An
     key = f"judges[{index}]" if index is not None else f"judges[<{cfg.name}>]"
     source, fmt, split = _source_of(cfg, base_dir, data, key)
     cols = cfg.columns
-    strings = [c for c in (cols.item, cols.repeat) if c]
+    strings = _item_cols(cols.item) + ([cols.repeat] if cols.repeat else [])
     df = read_frame(source, format=fmt, split=split, what=what, string_columns=strings)
     df.attrs["sha256"] = sha256_of(source) if data is None else None
     verdict_col = cfg.verdict_column
     verdict_key = f"{key}.columns.text" if cols.text else f"{key}.columns.label"
-    needed = [(cols.item, f"{key}.columns.item"), (verdict_col, verdict_key)]
+    needed = [(c, f"{key}.columns.item") for c in _item_cols(cols.item)] + [(verdict_col, verdict_key)]
     needed += [(getattr(cols, n), f"{key}.columns.{n}") for n in ("order", "repeat", *_OPTIONAL)
-               if getattr(cols, n) is not None]
+               if getattr(cols, n, None) is not None]
     needed += [(c, f"{key}.slices") for c in cfg.slices]
     _require_all(df, needed, what)
     rows = pd.Series(np.arange(1, len(df) + 1), index=df.index)
 
     b = _Builder(df, what, key)
-    b.add("item_id", _item_ids(df, cols.item, f"{key}.columns.item", what), cols.item)
+    b.add("item_id", _item_ids(df, cols.item, f"{key}.columns.item", what), "+".join(_item_cols(cols.item)))
     b.add("rater", pd.Series(cfg.name, index=df.index, dtype=object), None)
     values = _raw(df[verdict_col])
     if cfg.extract is not None:

@@ -19,6 +19,11 @@ def versions() -> dict[str, str]:
     """Installed versions of metajudge and the libraries its numbers depend on."""
     out = {"python": platform.python_version()}
     for pkg in _VERSIONED:
+        if pkg == "metajudge":
+            from . import __version__
+
+            out[pkg] = __version__
+            continue
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

@@ -247,7 +247,7 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
                        n_resamples: int = 1000, rng: RNGLike = None) -> dict[str, Estimate]:
     """Correlation at dataset level, and at group and system level when ``groups`` / ``systems`` are given.
 
-    - dataset: one correlation over all items (interval: item bootstrap, or group bootstrap with groups);
+    - dataset: one correlation over all items (interval: item bootstrap);
     - group: the correlation within each group, then the unweighted mean; groups where either side is constant
       (or with fewer than two items) are skipped and counted; interval: bootstrap over groups;
     - system: correlation of per-system means; interval: item bootstrap (within-system resampling of items).
@@ -258,7 +258,7 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
     n = len(x)
     gen = as_generator(rng)
     name = kind if not (kind == "kendall_tau" and variant == "c") else "kendall_tau_c"
-    out = {"dataset": correlation(x, y, kind=kind, variant=variant, clusters=groups,
+    out = {"dataset": correlation(x, y, kind=kind, variant=variant,
                                   confidence_level=confidence_level, n_resamples=n_resamples, rng=gen)}
     ok = ~(np.isnan(x) | np.isnan(y))
     if groups is not None:
