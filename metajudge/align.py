@@ -272,6 +272,10 @@ def align(
             data[c] = np.nan if c in ("value", "shown") else None
     if item_attrs is not None:
         data = data.join(item_attrs[[c for c in item_attrs.columns if c not in data.columns]], on="item_id")
+        for c in item_attrs.columns:  # item attributes from the gold set also describe the judges' rows
+            gaps = data[c].isna()
+            if gaps.any():
+                data.loc[gaps, c] = data.loc[gaps, "item_id"].map(item_attrs[c])
     missing_slices = [s for s in slices if s not in data.columns]
     if missing_slices:
         raise InputError(f"slice column(s) {missing_slices} not found in the gold set or any judge output; "

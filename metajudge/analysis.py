@@ -19,9 +19,9 @@ import pandas as pd
 from .align import AlignedTable, aggregate_values
 from .estimate import Estimate
 from .metrics import kernels as K
-from .metrics.agreement import DEFAULT_TABLE_METRICS, TABLE_METRICS, cluster_tables
+from .metrics.agreement import DEFAULT_TABLE_METRICS, TABLE_METRICS, _proportion_counts, cluster_tables
 from .metrics.bootstrap import (UndefinedMetricWarning, as_generator, bootstrap_stats, evaluate_replicates,
-                                percentile_interval)
+                                percentile_interval, wilson_interval)
 from .metrics.correlation import correlation, correlation_levels
 from .metrics.multirater import fleiss_kappa, krippendorff_alpha
 from .results import RESULT_COLUMNS, Analysis
@@ -137,6 +137,19 @@ def _estimate_from(name: str, fn: Callable[[np.ndarray], np.ndarray], point_t: n
     return Estimate(name, point, lo, hi, cl, n, method, "; ".join(notes))
 
 
+def _table_estimate(m: str, ctx: dict[str, Any], pt: np.ndarray, rp: np.ndarray, n_items: int, n_rows: int,
+                    cl: float, n_resamples: int) -> Estimate:
+    """A table metric with its interval: Wilson for proportions when every item has one row, else the
+    item-clustered bootstrap."""
+    spec = TABLE_METRICS[m]
+    e = _estimate_from(m, _kernel(m, ctx), pt, rp, n_items, cl, n_resamples, spec.undefined)
+    if spec.proportion is not None and n_rows == n_items and n_items > 0:
+        succ, den = _proportion_counts(pt, spec.proportion, ctx)
+        lo, hi = wilson_interval(succ, den, cl)
+        e = Estimate(m, e.estimate, lo, hi, cl, n_items, "wilson", e.note)
+    return e
+
+
 def _kernel(name: str, ctx: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
     spec = TABLE_METRICS[name]
     return lambda t: spec.fn(t, ctx)
@@ -191,8 +204,7 @@ def analyze(table: AlignedTable, *, metrics: Sequence[str] | None = None, n_resa
                 rp, = batch.replicates(n_resamples, rng)
                 n_items = len(batch.items)
                 for m in names:
-                    e = _estimate_from(m, _kernel(m, ctx), pt, rp, n_items, cl, n_resamples,
-                                       TABLE_METRICS[m].undefined)
+                    e = _table_estimate(m, ctx, pt, rp, n_items, len(p.items), cl, n_resamples)
                     rows.append(_row("agreement", judge, "judge", ref_name, e))
                 confusion[judge] = pd.DataFrame(pt.astype(int), index=list(scale.levels or []),
                                                 columns=list(scale.levels or []))
@@ -430,8 +442,7 @@ def _baselines(table: AlignedTable, names: list[str], ctx: dict[str, Any], ref: 
         pt, = batch.point()
         rp, = batch.replicates(n_resamples, rng)
         for m in names:
-            e = _estimate_from(m, _kernel(m, ctx), pt, rp, len(batch.items), cl, n_resamples,
-                               TABLE_METRICS[m].undefined)
+            e = _table_estimate(m, ctx, pt, rp, len(batch.items), len(p.items), cl, n_resamples)
             if bname.startswith("random"):
                 e = Estimate(e.metric, e.estimate, e.ci_low, e.ci_high, e.confidence_level, e.n, e.method,
                              "; ".join(x for x in [e.note, "one seeded random draw"] if x))
@@ -459,8 +470,7 @@ def _slice_rows(table: AlignedTable, judge: str, col: str, headline: list[str], 
             pt, = batch.point()
             rp, = batch.replicates(n_resamples, rng)
             for m in [h for h in headline if h in names]:
-                e = _estimate_from(m, _kernel(m, ctx), pt, rp, len(batch.items), cl, n_resamples,
-                                   TABLE_METRICS[m].undefined)
+                e = _table_estimate(m, ctx, pt, rp, len(batch.items), len(p.items), cl, n_resamples)
                 out.append(_row("agreement", judge, "judge", ref_name, e, slice_=label))
         else:
             for kind in ("pearson", "spearman"):

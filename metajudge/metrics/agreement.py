@@ -209,6 +209,7 @@ def table_estimates(
         m_method = method
         if len(ref) == 0:
             notes.append("undefined: no pairs with both values")
+            warn_undefined(f"{spec.name} is undefined: no pairs with both values")
         elif np.isnan(point):
             notes.append(f"undefined: {spec.undefined}")
             warn_undefined(f"{spec.name} is undefined: {spec.undefined}")
