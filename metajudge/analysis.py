@@ -68,6 +68,7 @@ def _table_metric_names(table: AlignedTable, metrics: Sequence[str] | None) -> l
     if kind == "interval":
         return []
     names = list(DEFAULT_TABLE_METRICS[kind]) if metrics is None else [m for m in metrics if m in TABLE_METRICS]
+    names = [m for m in names if m not in CORRELATIONS and m != "kendall_tau_c"]  # reported by correlation level
     if kind != "binary":
         names = [m for m in names if not TABLE_METRICS[m].binary]
     if kind in ("nominal",):

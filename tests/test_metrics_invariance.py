@@ -71,8 +71,9 @@ def test_registry_names_and_flags():
 
 
 # ============================================================================================ perfect agreement
-@pytest.mark.parametrize("name", ALL_TABLE)
+@pytest.mark.parametrize("name", [m for m in ALL_TABLE if m != "kendall_tau_c"])
 def test_perfect_agreement_gives_one(name):
+    # (τ-c reaches 1 on a perfect diagonal only when the levels are equally frequent; tested elsewhere)
     ref, _, levels = sample(name)
     e = one(name, ref, ref.copy(), levels=levels, n_resamples=200)
     assert e.estimate == pytest.approx(1.0, abs=1e-12)

@@ -51,18 +51,47 @@ class Codes:
         return np.arange(self.k, dtype=float)
 
 
+def _int_lut_codes(arrays: Sequence[np.ndarray], values: np.ndarray, what: str) -> list[np.ndarray]:
+    """Fast path: integer arrays to int64 codes through a lookup table over min..max (-1 = not a level)."""
+    lo, hi = int(values.min()), int(values.max())
+    lut = np.full(hi - lo + 2, -1, dtype=np.int64)  # last slot: out of range
+    lut[values.astype(np.int64) - lo] = np.arange(len(values))
+    out = []
+    for a in arrays:
+        idx = a.astype(np.int64, copy=False) - lo
+        idx = np.where((idx >= 0) & (idx <= hi - lo), idx, hi - lo + 1)
+        codes = lut[idx]
+        if (codes < 0).any():
+            bad = np.unique(a[codes < 0])[:10]
+            raise MetricInputError(
+                f"{what}: labels {[int(v) for v in bad]} are not among the declared levels "
+                f"{[int(v) for v in values]}; add them to levels (in their place in the order) or map them to a "
+                "level before computing the metric."
+            )
+        out.append(codes)
+    return out
+
+
 def encode(arrays: Sequence[np.ndarray], *, levels: Sequence[Any] | None, need_order: bool,
-           what: str) -> Codes:
+           what: str, as_int: bool = False) -> Codes:
     """Encode label arrays to codes on a common order.
 
     With ``levels`` the order is the declared one and any other label is an error. Without, numeric labels
     are ordered by value; string labels are allowed only when ``need_order`` is False (nominal metrics), and
     then get a lexicographic order that is used for display only.
+
+    Codes are float arrays with NaN for a missing label; with ``as_int=True`` integer input may instead come
+    back as int64 arrays (which cannot hold a missing value) through a lookup-table fast path.
     """
+    int_input = all(a.dtype.kind in "iu" for a in arrays)
     if levels is not None:
         lv = [canonical_label(v) for v in levels]
         if any(v is None for v in lv) or len(set(lv)) != len(lv):
             raise MetricInputError(f"levels {list(levels)} contain missing or duplicate values; list each level once, in order.")
+        if as_int and int_input and all(_is_number(v) and float(v).is_integer() for v in lv):
+            vals = np.array([float(v) for v in lv])
+            if vals.max() - vals.min() < 1_000_000:
+                return Codes(_int_lut_codes(arrays, vals, what), lv, False, True)
         index = {v: i for i, v in enumerate(lv)}
         out = []
         unknown: set[str] = set()
@@ -98,6 +127,15 @@ def encode(arrays: Sequence[np.ndarray], *, levels: Sequence[Any] | None, need_o
             )
         return Codes(out, lv, False, all(_is_number(v) for v in lv))
 
+    if as_int and int_input and arrays and sum(a.size for a in arrays):
+        lo = min(int(a.min()) for a in arrays if a.size)
+        hi = max(int(a.max()) for a in arrays if a.size)
+        if hi - lo < 1_000_000:
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            for a in arrays:
+                present |= np.bincount(a.astype(np.int64, copy=False) - lo, minlength=hi - lo + 1) > 0
+            vals = np.flatnonzero(present) + lo
+            return Codes(_int_lut_codes(arrays, vals.astype(float), what), [str(int(v)) for v in vals], True, True)
     if all(_numeric(a) for a in arrays):
         fl = [a.astype(float) for a in arrays]
         allv = np.concatenate(fl) if fl else np.zeros(0)
@@ -168,8 +206,11 @@ def pair_codes(reference: Any, candidate: Any, *, levels: Sequence[Any] | None, 
         if len(cl_arr) != len(r):
             raise MetricInputError(f"{what}: clusters must have one entry per row; got {len(cl_arr)} for {len(r)} rows.")
         cl = cl_arr
-    info = encode([r, c], levels=levels, need_order=need_order, what=what)
+    info = encode([r, c], levels=levels, need_order=need_order, what=what, as_int=True)
     rc, cc = info.codes
+    if rc.dtype.kind in "iu" and cc.dtype.kind in "iu":  # integer fast path: nothing is missing
+        cidx = pd.factorize(pd.Series(cl, dtype=object))[0] if cl is not None else None
+        return rc, cc, info, cidx, 0
     ok = ~(np.isnan(rc) | np.isnan(cc))
     dropped = int((~ok).sum())
     cidx = None
