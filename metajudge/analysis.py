@@ -185,7 +185,8 @@ def analyze(table: AlignedTable, *, metrics: Sequence[str] | None = None, n_resa
     names = _table_metric_names(table, metrics)
     headline = [m for m in HEADLINE[scale.kind] if m in names or m in CORRELATIONS]
     ordered = scale.kind in ("ordinal", "interval")
-    steps = len(table.judges) * (3 + len(table.slices)) + 3
+    n_pairs = len(table.judges) * (len(table.judges) - 1) // 2 if compare_judges else 0
+    steps = len(table.judges) * (1 + len(table.slices)) + 3 + n_pairs
     prog = Progress(steps, quiet, "metajudge")
     ref = table.reference
     ref_name = f"{table.aggregate}(humans)" if len(table.humans) > 1 else (table.humans[0] if table.humans else "gold")
@@ -249,9 +250,7 @@ def analyze(table: AlignedTable, *, metrics: Sequence[str] | None = None, n_resa
 
         # ---------------------------------------------------------------- judge comparisons
         if compare_judges and len(table.judges) > 1:
-            rows += _comparisons(table, headline, names, ctx, ref, cl, n_resamples, rng)
-        for _ in range(len(table.judges)):
-            prog.step("comparisons")
+            rows += _comparisons(table, headline, names, ctx, ref, cl, n_resamples, rng, prog)
         while prog.done < prog.total:
             prog.step("done")
 
@@ -482,7 +481,8 @@ def _slice_rows(table: AlignedTable, judge: str, col: str, headline: list[str], 
 
 
 def _comparisons(table: AlignedTable, headline: list[str], names: list[str], ctx: dict[str, Any],
-                 ref: pd.Series, cl: float, n_resamples: int, rng: np.random.Generator) -> list[dict[str, Any]]:
+                 ref: pd.Series, cl: float, n_resamples: int, rng: np.random.Generator,
+                 prog: Progress | None = None) -> list[dict[str, Any]]:
     """Paired bootstrap of Δ(metric) on common items; exact McNemar on item-level correctness."""
     from statsmodels.stats.contingency_tables import mcnemar
 
@@ -492,6 +492,8 @@ def _comparisons(table: AlignedTable, headline: list[str], names: list[str], ctx
     for a_i in range(len(judges)):
         for b_i in range(a_i + 1, len(judges)):
             a, b = judges[a_i], judges[b_i]
+            if prog is not None:
+                prog.step(f"{a} vs {b}")
             pa, pb = _judge_pairs(table, a, ref), _judge_pairs(table, b, ref)
             common = sorted(set(pa.items) & set(pb.items))
             label = f"{a} vs {b}"
