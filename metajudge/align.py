@@ -184,7 +184,8 @@ def align(
         "source": "gold", "kind": "gold", "path": gsrc, "rows": len(g), "items": len(gold_items),
         "matched_items": int(ref.notna().sum()), "missing_in_gold": 0, "missing_in_judge": 0,
         "duplicate_rows": int(dup.sum()), "unparseable": 0, "out_of_scale": int(gbad.sum()),
-        "missing_label": int(missing_lab.sum()), "excluded_rows": int(len(g) - len(g_ok)), "fallback_rows": 0,
+        "missing_label": int(missing_lab.sum()) + int(gold.attrs.get("missing_cells", 0) or 0),
+        "excluded_rows": int(len(g) - len(g_ok)), "fallback_rows": 0,
         "reference_undefined": int(ref.isna().sum()),
     })
     if n_undef:

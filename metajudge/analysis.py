@@ -315,11 +315,13 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
         return [], ["human ceiling not computed: the gold set has a single annotator"]
     hrows = table.data[table.data["rater_kind"] == "human"]
     refs: dict[str, pd.Series] = {}
+    rated: dict[str, int] = {}
     for h in humans:
         others = hrows[hrows["rater"] != h]
         agg, _ = aggregate_values(others["value"], others["item_id"], table.aggregate, scale)
         mine = hrows[hrows["rater"] == h].set_index("item_id")["value"]
         refs[h] = agg.reindex(mine.index).dropna()
+        rated[h] = len(mine)
     if not scale.categorical or not names:
         return _ceiling_correlations(table, refs, cl, n_resamples, rng), []
     k = scale.n_levels
@@ -338,6 +340,12 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
     out = []
     table_names = [m for m in names if m in TABLE_METRICS]
     n_items = len(items)
+    lost = {h: rated[h] - len(refs[h]) for h in humans}
+    coverage_note = ""
+    if any(lost.values()):
+        coverage_note = (f"; the others' {table.aggregate} is undefined (tied) on "
+                         f"{min(lost.values())}–{max(lost.values())} of each annotator's items, which are left out "
+                         "for the human and the judges alike")
     for m in table_names:
         fn = _kernel(m, ctx)
         for who in ["human"] + table.judges:
@@ -353,7 +361,8 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
                 method = "none"
             defined = np.isfinite(vals_pt)
             note = (f"mean over {int(defined.sum())} of {len(humans)} leave-one-out references"
-                    + ("" if defined.all() else f"; {int((~defined).sum())} undefined and left out"))
+                    + ("" if defined.all() else f"; {int((~defined).sum())} undefined and left out")
+                    + coverage_note)
             point = float(vals_pt[defined].mean()) if defined.any() else float("nan")
             e = Estimate(m, point, lo, hi, cl, n_items, method, note)
             label = "human_ceiling" if who == "human" else who
