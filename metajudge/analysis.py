@@ -380,23 +380,66 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
 
 def _ceiling_correlations(table: AlignedTable, refs: dict[str, pd.Series], cl: float, n_resamples: int,
                           rng: np.random.Generator) -> list[dict[str, Any]]:
-    """LOAO ceiling for interval scales: mean Pearson/Spearman of h vs others, and of the judge vs the same."""
+    """LOAO ceiling for interval scales: mean Pearson/Spearman of h vs the others' mean, and of each judge
+    (item mean) vs the same references; item bootstrap with common weights for all of them."""
+    from .metrics.correlation import _weighted_midranks, _weighted_pearson_rows
+
     hrows = table.data[table.data["rater_kind"] == "human"]
+    humans = list(refs)
+    who_all = ["human"] + list(table.judges)
+    items = pd.Index(sorted(set().union(*[set(r.index) for r in refs.values()])))
+    n = len(items)
+    pairs: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for h, r in refs.items():
+        idx = items.get_indexer(r.index)
+        for who in who_all:
+            if who == "human":
+                c = hrows[hrows["rater"] == h].set_index("item_id")["value"].reindex(r.index).to_numpy(dtype=float)
+            else:
+                c = _judge_item_means(table, who).reindex(r.index).to_numpy(dtype=float)
+            rv = r.to_numpy(dtype=float)
+            ok = ~(np.isnan(c) | np.isnan(rv))
+            x, y, m = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+            x[idx[ok]], y[idx[ok]], m[idx[ok]] = rv[ok], c[ok], True
+            pairs[(h, who)] = (x, y, m)
+    kinds = ("pearson", "spearman")
+    reps = {(k, w): np.full((n_resamples, len(humans)), np.nan) for k in kinds for w in who_all}
+    if n_resamples > 0 and n > 0:
+        from .metrics.bootstrap import item_weights
+
+        inv = {key: (np.unique(v[0], return_inverse=True)[1], np.unique(v[1], return_inverse=True)[1])
+               for key, v in pairs.items()}
+        pos = 0
+        for wblock in item_weights(n, n_resamples, rng):
+            b = wblock.shape[0]
+            for hi_, h in enumerate(humans):
+                for who in who_all:
+                    x, y, m = pairs[(h, who)]
+                    w = wblock * m
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        reps[("pearson", who)][pos:pos + b, hi_] = _weighted_pearson_rows(w, x, y)
+                        ix, iy = inv[(h, who)]
+                        rx = _weighted_midranks(w, ix, int(ix.max()) + 1)
+                        ry = _weighted_midranks(w, iy, int(iy.max()) + 1)
+                        reps[("spearman", who)][pos:pos + b, hi_] = _weighted_pearson_rows(w, rx, ry)
+            pos += b
     out = []
-    for kind in ("pearson", "spearman"):
-        for who in ["human"] + table.judges:
-            vals = []
-            for h, r in refs.items():
-                if who == "human":
-                    c = hrows[hrows["rater"] == h].set_index("item_id")["value"].reindex(r.index)
-                else:
-                    c = _judge_item_means(table, who).reindex(r.index)
-                vals.append(correlation(r.to_numpy(), c.to_numpy(), kind=kind, n_resamples=0).estimate)
-            v = np.array(vals)
-            d = np.isfinite(v)
-            e = Estimate(kind, float(v[d].mean()) if d.any() else float("nan"), float("nan"), float("nan"), cl,
-                         int(sum(len(r) for r in refs.values())), "none",
-                         f"mean over {int(d.sum())} leave-one-out references; no interval for the interval-scale ceiling")
+    for kind in kinds:
+        for who in who_all:
+            vals = np.array([correlation(pairs[(h, who)][0][pairs[(h, who)][2]],
+                                         pairs[(h, who)][1][pairs[(h, who)][2]], kind=kind, n_resamples=0).estimate
+                             for h in humans])
+            d = np.isfinite(vals)
+            lo = hi = float("nan")
+            method = "none"
+            if n_resamples > 0 and n > 0:
+                rr = reps[(kind, who)]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    lo, hi, _ = percentile_interval(np.nanmean(rr[:, d], axis=1) if d.any() else rr[:, 0], cl)
+                method = "bootstrap-cluster"
+            e = Estimate(kind, float(vals[d].mean()) if d.any() else float("nan"), lo, hi, cl, n, method,
+                         f"mean over {int(d.sum())} of {len(humans)} leave-one-out references")
             out.append(_row("ceiling", "human_ceiling" if who == "human" else who,
                             "human" if who == "human" else "judge", "leave-one-annotator-out", e))
     return out
@@ -408,7 +451,14 @@ def _baseline_raters(table: AlignedTable, ref: pd.Series, rng: np.random.Generat
     items = ref.dropna().index.to_numpy()
     n = len(items)
     out: dict[str, pd.DataFrame] = {}
-    if not scale.categorical or n == 0:
+    if n == 0:
+        return out
+    if not scale.categorical:
+        hv = table.data.loc[table.data["rater_kind"] == "human", "value"].dropna().to_numpy(dtype=float)
+        lo_v = scale.minimum if scale.minimum is not None else float(hv.min())
+        hi_v = scale.maximum if scale.maximum is not None else float(hv.max())
+        out["random_uniform"] = pd.DataFrame({"item_id": items, "value": rng.uniform(lo_v, hi_v, n)})
+        out["random_prior"] = pd.DataFrame({"item_id": items, "value": rng.permutation(ref.dropna().to_numpy())})
         return out
     k = scale.n_levels
     hv = table.data.loc[table.data["rater_kind"] == "human", "value"].dropna().astype(int).to_numpy()
@@ -445,6 +495,17 @@ def _baselines(table: AlignedTable, names: list[str], ctx: dict[str, Any], ref: 
         r = ref.reindex(df["item_id"].to_numpy()).to_numpy(dtype=float)
         v = df["value"].to_numpy(dtype=float)
         ok = ~(np.isnan(r) | np.isnan(v))
+        if not table.scale.categorical:
+            ests = [krippendorff_alpha(np.column_stack([r[ok], v[ok]]), level="interval", confidence_level=cl,
+                                       n_resamples=n_resamples, rng=rng)]
+            ests += [correlation(r[ok], v[ok], kind=kind, confidence_level=cl, n_resamples=n_resamples, rng=rng)
+                     for kind in ("pearson", "spearman")]
+            for e in ests:
+                e = Estimate(e.metric, e.estimate, e.ci_low, e.ci_high, e.confidence_level, e.n, e.method,
+                             "; ".join(x for x in [e.note, "one seeded random draw"] if x))
+                out.append(_row("baseline", bname, "baseline", ref_name, e,
+                                level="item" if e.metric.startswith("krippendorff") else "dataset"))
+            continue
         p = _Pairs(r[ok], v[ok], df["item_id"].to_numpy()[ok])
         batch = _TableBatch(k, pd.unique(p.items))
         batch.add(p)

@@ -249,3 +249,24 @@ def test_slices_and_interval_scale():
     from scipy.stats import pearsonr
     got = agr.query("metric == 'pearson' and slice == 'all' and level == 'dataset'")["estimate"].item()
     assert got == pytest.approx(pearsonr(mean_ref, judge["label"]).statistic, abs=1e-12)
+
+
+def test_interval_ceiling_has_intervals_and_baselines_are_near_zero():
+    rng = np.random.default_rng(11)
+    n = 150
+    items = [f"s{i}" for i in range(n)]
+    truth = rng.normal(size=n)
+    gold = pd.concat([pd.DataFrame({"item_id": items, "rater": f"h{h}", "label": truth + rng.normal(0, .6, n)})
+                      for h in range(3)])
+    judge = _judge(items, (truth + rng.normal(0, .5, n)).tolist())
+    a = analyze(align(gold, {"j": judge}, Scale("interval")), n_resamples=300)
+    for who in ("human_ceiling", "j"):
+        for kind in ("pearson", "spearman"):
+            r = a.ceiling.query("judge == @who and metric == @kind").iloc[0]
+            assert r["ci_low"] < r["estimate"] < r["ci_high"]
+    # the judge is less noisy than a single human: its leave-one-out correlation is higher
+    c = a.ceiling.query("metric == 'pearson'").set_index("judge")["estimate"]
+    assert c["j"] > c["human_ceiling"]
+    base = a.baselines.query("metric == 'pearson'").set_index("judge")
+    assert set(base.index) == {"random_uniform", "random_prior"}
+    assert (base["ci_low"] < 0.2).all() and (base["estimate"].abs() < 0.25).all()
