@@ -138,6 +138,9 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
 
 
 def _summary(analysis: Any) -> None:
+    from .analysis import HEADLINE
+    from .results import display_name
+
     cov = analysis.coverage
     for _, r in cov.iterrows():
         if r["kind"] == "gold":
@@ -145,6 +148,27 @@ def _summary(analysis: Any) -> None:
         else:
             sys.stderr.write(f"coverage  {r['source']}: {r['matched_items']:,} matched, {r['missing_in_judge']:,} "
                              f"missing, {r['unparseable']:,} unparseable, {r['duplicate_rows']:,} duplicate rows\n")
+    res = analysis.results
+    metric = next((m for m in HEADLINE[analysis.scale.kind] if (res["metric"] == m).any()), None)
+    if metric is None:
+        return
+
+    def fmt(rows: Any) -> str:
+        if rows.empty:
+            return "—"
+        r = rows.iloc[0]
+        if r["estimate"] != r["estimate"]:
+            return "undefined"
+        ci = "" if r["ci_low"] != r["ci_low"] else f" [{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
+        return f"{r['estimate']:.2f}{ci}"
+
+    sel = res[(res["metric"] == metric) & (res["slice"] == "all") & res["level"].isin(["item", "dataset"])]
+    ceiling = fmt(sel[(sel["section"] == "ceiling") & (sel["judge"] == "human_ceiling")])
+    for judge in analysis.coverage.loc[analysis.coverage["kind"] == "judge", "source"]:
+        own = fmt(sel[(sel["section"] == "agreement") & (sel["judge"] == judge)])
+        same_ref = fmt(sel[(sel["section"] == "ceiling") & (sel["judge"] == judge)])
+        sys.stderr.write(f"agreement {judge}  {display_name(metric)} {own}  · vs leave-one-out references "
+                         f"{same_ref} (human ceiling {ceiling})\n")
 
 
 @app.command()
