@@ -45,7 +45,8 @@ def _fail(exc: BaseException, debug: bool) -> None:
     if debug:
         raise exc
     msg = " ".join(str(exc).split())
-    sys.stderr.write(textwrap.fill(f"error: {msg}", width=100) + "\n")
+    sys.stderr.write(textwrap.fill(f"error: {msg}", width=100, break_long_words=False,
+                                   break_on_hyphens=False) + "\n")
     raise typer.Exit(1)
 
 
@@ -65,6 +66,13 @@ def _build_config(config: Path | None, sets: list[str] | None, gold: Path | None
     from .config import apply_overrides, config_from_dict, load_config
 
     overrides = _parse_sets(sets)
+    flags = {"--gold": gold, "--judge": judge, "--scale": scale, "--levels": levels, "--item": item,
+             "--rater": rater, "--label": label, "--judge-label": judge_label, "--judge-text": judge_text,
+             "--extract": extract}
+    given = [k for k, v in flags.items() if v]
+    if config is not None and given:
+        raise typer.BadParameter(f"{', '.join(given)} describe the data without a config; with a CONFIG file, "
+                                 "change the data with --set KEY=VALUE instead", param_hint="CONFIG")
     if config is not None:
         cfg = load_config(config)
     else:
@@ -114,11 +122,18 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
            levels: LevelsOpt = None, item: ItemOpt = None, rater: RaterOpt = None, label: LabelOpt = None,
            judge_label: JLabelOpt = None, judge_text: JTextOpt = None, extract: ExtractOpt = None,
            figures: Annotated[str, typer.Option("--figures", help="Figure files to write besides the "
-                                                                  "inline SVG: none, svg, pdf, or svg,pdf.")] = "none",
+                                                                  "inline SVG: none, or a comma list of svg, "
+                                                                  "pdf, png.")] = "none",
            ) -> None:
     """Write DIR/report.html, DIR/results.json and DIR/tables/*.csv for a config."""
     from .errors import MetajudgeError
+    from .report.html import FIGURE_FORMATS
 
+    figs = tuple(f.strip() for f in figures.split(",") if f.strip() and f.strip() != "none")
+    bad = [f for f in figs if f not in FIGURE_FORMATS]
+    if bad:
+        raise typer.BadParameter(f"unknown figure format(s) {bad}; use none or a comma list of "
+                                 f"{', '.join(FIGURE_FORMATS)}", param_hint="--figures")
     try:
         cfg = _build_config(config, set_, gold, judge, scale, levels, item, rater, label, judge_label,
                             judge_text, extract)
@@ -126,8 +141,7 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         from .report import write_report
 
         analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet)
-        figs = tuple(f for f in figures.split(",") if f and f != "none")
-        paths = write_report(analysis, output, figures=figs)
+        _write(write_report, analysis, output, figures=figs)
     except MetajudgeError as exc:
         _fail(exc, debug)
         return
@@ -135,6 +149,18 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         _summary(analysis)
         html = Path(output) / "report.html"
         sys.stderr.write(f"wrote {html}, {Path(output) / 'results.json'}, {Path(output) / 'tables'}/\n")
+
+
+def _write(fn: Any, *args: Any, **kw: Any) -> Any:
+    """Call a writer, turning file-system errors into an InputError that names the folder."""
+    from .errors import InputError
+
+    try:
+        return fn(*args, **kw)
+    except OSError as exc:
+        where = Path(exc.filename).resolve() if getattr(exc, "filename", None) else "the output folder"
+        raise InputError(f"cannot write the report to {where}: {exc.strerror or exc}. Choose another --output "
+                         "folder (it must be a folder you can write to, not a file).") from None
 
 
 def _summary(analysis: Any) -> None:
@@ -234,19 +260,19 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Output fol
         from .report import write_report
 
         output = Path(output)
-        configs = simulate_demo(output / "data", seed=seed)
+        configs = _write(simulate_demo, output / "data", seed=seed)
         written = []
         for task, cfg_path in configs.items():
             cfg = load_config(cfg_path)
             analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet)
-            paths = write_report(analysis, output / task)
+            _write(write_report, analysis, output / task)
             written.append((task, output / task / "report.html"))
             if not quiet:
                 _summary(analysis)
         index = output / "index.html"
         items = "\n".join(f'<li><a href="{t}/report.html">{t}</a></li>' for t, _ in written)
-        index.write_text("<!doctype html><html><head><meta charset='utf-8'><title>metajudge demo</title></head>"
-                         f"<body><h1>metajudge demo</h1><ul>\n{items}\n</ul></body></html>\n", encoding="utf-8")
+        _write(lambda p, t: p.write_text(t, encoding="utf-8"), index, "<!doctype html><html><head><meta charset='utf-8'><title>metajudge demo</title></head>"
+                         f"<body><h1>metajudge demo</h1><ul>\n{items}\n</ul></body></html>\n")
     except MetajudgeError as exc:
         _fail(exc, debug)
         return

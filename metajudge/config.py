@@ -446,6 +446,7 @@ class Config(BaseModel):
     compare_judges: bool = True
 
     _base_dir: Path | None = PrivateAttr(default=None)
+    _source_path: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> Config:
@@ -773,7 +774,9 @@ def load_config(path: str | Path) -> Config:
                           ".yml, .toml or .json.")
     if data is None:
         raise ConfigError(f"{p}: the configuration file is empty; it needs at least scale:, gold: and judges:.")
-    return config_from_dict(data, base_dir=p.resolve().parent, source=str(p))
+    cfg = config_from_dict(data, base_dir=p.resolve().parent, source=str(p))
+    cfg._source_path = p.resolve()
+    return cfg
 
 
 def config_to_dict(cfg: Config) -> dict[str, Any]:
@@ -909,5 +912,6 @@ def apply_overrides(cfg: Config, overrides: Mapping[str, str]) -> Config:
     except ValidationError as exc:
         raise _format_validation_error(exc, "configuration after command-line overrides") from None
     new._base_dir = cfg._base_dir
+    new._source_path = cfg._source_path
     return new
 

@@ -334,15 +334,17 @@ def _simulate_pointwise(rng: np.random.Generator, out: Path) -> Path:
         bad_variant = rng.integers(0, len(_PW_UNPARSEABLE), size=len(keys))
         variant = rng.integers(0, 2, size=len(keys))
         good = [k for k in range(len(keys)) if k not in bad]
-        injected = int(rng.choice(good)) if name == PW_INJECTION_JUDGE else -1
+        _ = int(rng.choice(good)) if name == PW_INJECTION_JUDGE else -1  # keeps the random stream stable
+        # the injection is the first unparseable output, so it is among the raw texts every report shows
+        injected = min(bad) if name == PW_INJECTION_JUDGE else -1
         dup = set(int(k) for k in rng.choice(good, size=PW_DUPLICATED.get(name, 0), replace=False))
         rows: list[dict[str, Any]] = []
         for k, (i, s) in enumerate(keys):
             score = int(scores[i, s])
-            if k in bad:
+            if k == injected:
+                text = f"The response quotes the page source verbatim: {INJECTION}\nNo rating given."
+            elif k in bad:
                 text = _PW_UNPARSEABLE[bad_variant[k]]
-            elif k == injected:
-                text = f"The response quotes the page source verbatim: {INJECTION}\nRating: {score}"
             else:
                 text = f"{_PW_RATIONALES[score][variant[k]]}\nRating: {score}"
             row = {"item_id": ids[i], "sample": s, "output": text}

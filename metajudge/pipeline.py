@@ -73,7 +73,7 @@ def run(cfg: Any, *, seed: int | None = None, n_resamples: int | None = None, qu
         "n_resamples": n_res,
         "confidence_level": boot.confidence_level,
         "created_by": f"metajudge {versions()['metajudge']}",
-        "config_path": str(getattr(cfg, "source_path", "") or ""),
+        "config_path": str(getattr(cfg, "_source_path", None) or ""),
     }
     return analyze(table, metrics=cfg.metrics, n_resamples=n_res, confidence_level=boot.confidence_level,
                    seed=seed, compare_judges=cfg.compare_judges, quiet=quiet, config=config_to_dict(cfg),

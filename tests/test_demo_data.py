@@ -218,12 +218,12 @@ def test_pointwise_judge_rows_and_defects(demo_dir: Path) -> None:
     assert lenient.duplicated().sum() == 1
     assert lenient.duplicated(["item_id", "sample"]).sum() == 1
     assert set(lenient["item_id"]) == items
-    # exactly one output (in strong-judge) holds the HTML injection, and it still parses
+    # exactly one output (in strong-judge) holds the HTML injection; it is unparseable, so reports show it
     hits = {name: df["output"].str.contains("<script>", regex=False).sum() for name, df in
             (("strong-judge", strong), ("lenient-judge", lenient), ("noisy-judge", noisy))}
     assert hits == {"strong-judge": 1, "lenient-judge": 0, "noisy-judge": 0}
     injected = strong.loc[strong["output"].str.contains(demo.INJECTION, regex=False)]
-    assert injected["rating"].notna().all()
+    assert injected["rating"].isna().all()
 
 
 def test_pointwise_planted_behaviour(demo_dir: Path) -> None:
