@@ -734,3 +734,15 @@ def test_unwritable_output_is_a_clean_error(small, tmp_path):
     r = invoke("report", small.config, "-o", target, "--quiet")
     assert r.exception is None or isinstance(r.exception, SystemExit), f"uncaught {r.exception!r}"
     assert_input_error(r, "sub")
+
+
+def test_data_flags_beside_a_config_are_a_usage_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from metajudge.cli import app
+    from metajudge.demo import simulate_demo
+
+    cfg = simulate_demo(tmp_path / "d")["pointwise"]
+    res = CliRunner().invoke(app, ["agree", str(cfg), "--judge", "x=y.jsonl", "-q"])
+    assert res.exit_code == 2
+    assert "--set" in res.output
