@@ -48,6 +48,7 @@ class AlignedTable:
     slices: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     item_attrs: pd.DataFrame | None = None  # item_id-indexed item attributes (system, group, slices)
+    excluded: pd.DataFrame | None = None    # judge rows left out: item_id, rater, order, repeat, reason, raw
 
     def wide(self, kind: str | None = None) -> pd.DataFrame:
         """Items × raters matrix of values (NaN for missing); repeated rows of one rater are averaged for
@@ -195,6 +196,11 @@ def align(
     item_attrs = g.drop_duplicates("item_id").set_index("item_id")[attr_cols] if attr_cols else None
 
     frames = [g_ok]
+    excluded: list[pd.DataFrame] = []
+    if scale.kind == "pairwise" and "order" in g_ok and g_ok["order"].notna().any():
+        # the humans saw one recorded order per item: their verdict in the shown frame
+        g_ok["shown"] = np.where((g_ok["order"] == "BA").to_numpy(), _swap(g_ok["value"].to_numpy()),
+                                 g_ok["value"].to_numpy())
     for name, jdf in judges.items():
         src = sources.get(name, name)
         j = jdf.copy()
@@ -263,6 +269,14 @@ def align(
         ju = j[usable].copy()
         ju["rater_kind"] = "judge"
         frames.append(ju)
+        reason = np.select([dup, unparse, ~in_gold, bad, missing],
+                           ["duplicate", "unparseable", "not in gold", "out of scale", "missing label"], "other")
+        ex = j.loc[~usable, ["item_id", "rater"]].copy()
+        for c in ("order", "repeat"):
+            ex[c] = j.loc[~usable, c] if c in j else None
+        ex["reason"] = reason[~usable]
+        ex["raw"] = j.loc[~usable, raw_col].astype(object) if raw_col in j else None
+        excluded.append(ex)
 
     keep = ["item_id", "rater", "rater_kind", "label", "value", "order", "shown", "repeat"]
     data = pd.concat([f[[c for c in keep if c in f.columns] + [c for c in slices if c in f.columns
@@ -283,9 +297,11 @@ def align(
                          f"columns present: {sorted(set(gold.columns))}. Fix `slices:` in the config.")
     cov = pd.DataFrame(coverage, columns=COVERAGE_COLUMNS)
     prob = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
+    excl = (pd.concat(excluded, ignore_index=True) if excluded
+            else pd.DataFrame(columns=["item_id", "rater", "order", "repeat", "reason", "raw"]))
     return AlignedTable(data=data, scale=scale, coverage=cov, problems=prob, humans=humans,
                         judges=list(judges), reference=ref, aggregate=aggregate, slices=list(slices),
-                        notes=notes, item_attrs=item_attrs)
+                        notes=notes, item_attrs=item_attrs, excluded=excl)
 
 
 def _swap(codes: np.ndarray) -> np.ndarray:

@@ -178,6 +178,7 @@ class GoldColumns(BaseModel):
     length_a: str | None = None
     length_b: str | None = None
     group: str | None = None
+    order: str | None = None
 
 
 class JudgeColumns(BaseModel):
@@ -425,6 +426,49 @@ class BootstrapConfig(BaseModel):
     seed: int = 0
 
 
+PROBE_NAMES: tuple[str, ...] = ("position", "length", "self_preference", "leniency", "system")
+
+
+class PositionOptions(BaseModel):
+    """Options of the position probe. The defaults count missing mirrors and unparseable verdicts apart;
+    the alternatives reproduce two published conventions."""
+
+    model_config = _FORBID
+
+    missing_mirror: Literal["exclude", "consistent"] = "exclude"
+    both_unparseable: Literal["exclude", "agree"] = "exclude"
+
+
+class LengthOptions(BaseModel):
+    """Options of the length probe: the feature compared between the two responses (or the response)."""
+
+    model_config = _FORBID
+
+    feature: Literal["tokens", "chars"] = "tokens"
+    columns: list[str] | None = Field(default=None, min_length=1, max_length=2)
+    name: str = "length"
+
+
+class SelfPreferenceOptions(BaseModel):
+    """Judge -> model family, and generator (system) -> model family (default: the generator name)."""
+
+    model_config = _FORBID
+
+    families: dict[str, str] = Field(default_factory=dict)
+    generator_families: dict[str, str] = Field(default_factory=dict)
+
+
+class ProbesConfig(BaseModel):
+    """Which bias probes run (default: every probe the data allows) and their options."""
+
+    model_config = _FORBID
+
+    run: list[Literal["position", "length", "self_preference", "leniency", "system"]] | None = None
+    position: PositionOptions = Field(default_factory=PositionOptions)
+    length: LengthOptions = Field(default_factory=LengthOptions)
+    self_preference: SelfPreferenceOptions = Field(default_factory=SelfPreferenceOptions)
+
+
 class Config(BaseModel):
     """A complete metajudge run configuration.
 
@@ -444,6 +488,7 @@ class Config(BaseModel):
     slices: list[str] = Field(default_factory=list)
     metrics: list[str] | None = None
     compare_judges: bool = True
+    probes: ProbesConfig = Field(default_factory=ProbesConfig)
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _source_path: Path | None = PrivateAttr(default=None)

@@ -612,6 +612,10 @@ def load_gold(cfg: GoldConfig, base_dir: str | Path | None = None, *, data: Any 
     b.add("item_id", items, "+".join(_item_cols(cols.item)))
     b.add("row", rows, None)
     b.optional(cols)
+    if getattr(cols, "order", None) is not None:
+        _require(df, cols.order, "gold.columns.order", what)
+        b.add("order", normalize_order(df[cols.order], what=f"{what} ({df.attrs.get('source')})",
+                                       column=cols.order, rows=rows), cols.order)
     missing_slices = b.slices(cfg.slices, [s for s in extra_slices if s not in cfg.slices])
     base = b.frame()
 
