@@ -163,10 +163,21 @@ def align(
     g["item_id"] = g["item_id"].astype(str)
     if "row" not in g:
         g["row"] = np.arange(1, len(g) + 1)
-    # complete nominal/binary levels from the gold labels only (judge labels outside them are out of scale)
-    if scale.levels is None and scale.kind in ("nominal", "binary"):
+    # complete undeclared levels: binary from the gold labels; nominal from gold and judge labels, so that a
+    # category only a judge used counts as a disagreement instead of being set aside
+    if scale.levels is None and scale.kind == "binary":
         scale = scale.with_levels_from(g["label"])
-        notes.append(f"{scale.kind} levels not declared; taken from the gold labels: {list(scale.levels or [])}")
+        notes.append(f"binary levels not declared; taken from the gold labels: {list(scale.levels or [])}, "
+                     f"positive class {scale.levels[scale.positive_index]!r}")
+    elif scale.levels is None and scale.kind == "nominal":
+        gold_only = scale.with_levels_from(g["label"])
+        judge_labels = [v for jdf in judges.values() for v, ok in
+                        zip(jdf["label"].tolist(), jdf.get("parse_ok", pd.Series(True, index=jdf.index)).tolist())
+                        if ok]
+        scale = scale.with_levels_from(list(g["label"]) + judge_labels)
+        extra = [lv for lv in (scale.levels or ()) if lv not in (gold_only.levels or ())]
+        notes.append(f"nominal levels not declared; taken from the labels in the data: {list(scale.levels or [])}"
+                     + (f" ({extra} used by judges only)" if extra else ""))
     gsrc = sources.get("gold", "gold")
     dup = g.duplicated(["item_id", "rater"], keep="first")
     problems += _examples(g[dup], "gold", "duplicate row (first kept)", "label")
@@ -197,9 +208,11 @@ def align(
 
     frames = [g_ok]
     excluded: list[pd.DataFrame] = []
+    unusable: list[str] = []
+    unusable_msgs: list[str] = []
     if scale.kind == "pairwise" and "order" in g_ok and g_ok["order"].notna().any():
         # the humans saw one recorded order per item: their verdict in the shown frame
-        g_ok["shown"] = np.where((g_ok["order"] == "BA").to_numpy(), _swap(g_ok["value"].to_numpy()),
+        g_ok["shown"] = np.where((g_ok["order"] == "BA").to_numpy(), _swap(g_ok["value"].to_numpy(), scale.n_levels),
                                  g_ok["value"].to_numpy())
     for name, jdf in judges.items():
         src = sources.get(name, name)
@@ -241,10 +254,16 @@ def align(
                     j["order"] = "AB"
                 swapped = (j["order"] == "BA").to_numpy()
                 j["shown"] = codes
-                j["value"] = np.where(swapped, _swap(codes), codes)
+                j["value"] = np.where(swapped, _swap(codes, scale.n_levels), codes)
+                no_order = j["order"].isna().to_numpy() & ~dup
+                if no_order.any():  # a shown-frame verdict without its order cannot be mapped back
+                    problems += _examples(j[no_order & usable], name, "presentation order missing", raw_col)
+                    usable &= ~no_order
+                    notes.append(f"judge '{name}': {int(no_order.sum())} row(s) have no presentation order, so "
+                                 "their shown-order verdict cannot be mapped to A/B; they are excluded")
             elif has_order:
                 swapped = (j["order"] == "BA").to_numpy()
-                j["shown"] = np.where(swapped, _swap(codes), codes)
+                j["shown"] = np.where(swapped, _swap(codes, scale.n_levels), codes)
         judged = set(j.loc[usable, "item_id"])
         coverage.append({
             "source": name, "kind": "judge", "path": src, "rows": len(j), "items": int(j["item_id"].nunique()),
@@ -258,19 +277,31 @@ def align(
         if n_fallback:
             notes.append(f"judge '{name}': {n_fallback} unparseable output(s) scored as "
                          f"{fallback[name]!r} (configured fallback)")
-        if not judged:
+        if not in_gold.any():  # no row names a gold item: almost surely a wrong item column or file
             raise AlignmentError(
+                f"judge '{name}' ({src}) has no item in common with the gold set, so no usable judgment: none of "
+                f"its {len(j)} rows names a gold item (e.g. gold '{gold_items[0]}' vs judge "
+                f"'{j['item_id'].iloc[0]}'). Check that judges[].columns.item names the column holding the same "
+                "ids as gold.columns.item, and that the file is the right one."
+            )
+        if not judged:
+            unusable.append(name)
+            notes.append(f"judge '{name}' ({src}) has no usable judgment on any gold item "
+                         f"({int(in_gold.sum())} of {len(j)} rows name a gold item, {int(unparse.sum())} are "
+                         f"unparseable, {int(bad.sum())} are outside the scale); its estimates are undefined")
+            example = ("" if in_gold.any() else f" (e.g. gold '{gold_items[0]}' vs judge '{j['item_id'].iloc[0]}')")
+            unusable_msgs.append(
                 f"judge '{name}' ({src}) has no usable judgment on any gold item: "
                 f"{int(in_gold.sum())} of {len(j)} rows name a gold item, {int(unparse.sum())} are unparseable, "
                 f"{int(bad.sum())} are outside the scale. Check that the item column holds the same ids as the "
-                f"gold set (e.g. gold '{gold_items[0]}' vs judge '{j['item_id'].iloc[0]}') and that the "
-                "verdict extraction matches the outputs."
+                f"gold set{example} and that the verdict extraction matches the outputs."
             )
         ju = j[usable].copy()
         ju["rater_kind"] = "judge"
         frames.append(ju)
         reason = np.select([dup, unparse, ~in_gold, bad, missing],
-                           ["duplicate", "unparseable", "not in gold", "out of scale", "missing label"], "other")
+                           ["duplicate", "unparseable", "not in gold", "out of scale", "missing label"],
+                           "missing order")
         ex = j.loc[~usable, ["item_id", "rater"]].copy()
         for c in ("order", "repeat"):
             ex[c] = j.loc[~usable, c] if c in j else None
@@ -278,6 +309,8 @@ def align(
         ex["raw"] = j.loc[~usable, raw_col].astype(object) if raw_col in j else None
         excluded.append(ex)
 
+    if judges and len(unusable) == len(judges):
+        raise AlignmentError(" ".join(unusable_msgs))
     keep = ["item_id", "rater", "rater_kind", "label", "value", "order", "shown", "repeat"]
     data = pd.concat([f[[c for c in keep if c in f.columns] + [c for c in slices if c in f.columns
                                                                  and c not in keep]] for f in frames],
@@ -304,12 +337,10 @@ def align(
                         notes=notes, item_attrs=item_attrs, excluded=excl)
 
 
-def _swap(codes: np.ndarray) -> np.ndarray:
-    """Swap A and B codes on a pairwise scale (levels A, tie, B or A, B)."""
+def _swap(codes: np.ndarray, k: int) -> np.ndarray:
+    """Swap A and B codes on a pairwise scale of ``k`` levels ((A, tie, B) or (A, B)); ties stay ties."""
     c = np.asarray(codes, dtype=float)
     out = c.copy()
-    top = np.nanmax(c) if np.isfinite(c).any() else 0
-    k = 3 if top >= 2 else 2
     ok = ~np.isnan(c)
     out[ok] = (k - 1) - c[ok]
     return out

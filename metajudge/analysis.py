@@ -60,7 +60,7 @@ def _row(section: str, judge: str, kind: str, reference: str, e: Estimate, *, le
     return {"section": section, "judge": judge, "rater_kind": kind, "reference": reference, "metric": e.metric,
             "level": level, "slice": slice_, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
             "confidence_level": e.confidence_level, "n": e.n, "method": e.method, "note": e.note,
-            "p_value": p_value, "p_adjusted": p_adjusted}
+            "p_value": p_value, "p_adjusted": p_adjusted, "probe": ""}
 
 
 def _table_metric_names(table: AlignedTable, metrics: Sequence[str] | None) -> list[str]:
@@ -128,6 +128,9 @@ def _estimate_from(name: str, fn: Callable[[np.ndarray], np.ndarray], point_t: n
     notes = []
     lo = hi = float("nan")
     method = "none"
+    if n == 0 or float(np.sum(point_t)) == 0:
+        return Estimate(name, float("nan"), lo, hi, cl, n, method, "undefined: no item with both a reference "
+                        "label and a usable judgment")
     if np.isnan(point):
         notes.append(f"undefined: {undefined}")
     if len(reps_t):
@@ -144,10 +147,11 @@ def _table_estimate(m: str, ctx: dict[str, Any], pt: np.ndarray, rp: np.ndarray,
     item-clustered bootstrap."""
     spec = TABLE_METRICS[m]
     e = _estimate_from(m, _kernel(m, ctx), pt, rp, n_items, cl, n_resamples, spec.undefined)
-    if spec.proportion is not None and n_rows == n_items and n_items > 0:
+    if spec.proportion is not None and n_rows == n_items and n_items > 0 and np.isfinite(e.estimate):
         succ, den = _proportion_counts(pt, spec.proportion, ctx)
         lo, hi = wilson_interval(succ, den, cl)
-        e = Estimate(m, e.estimate, lo, hi, cl, n_items, "wilson", e.note)
+        note = "; ".join(x for x in e.note.split("; ") if "bootstrap replicates" not in x)
+        e = Estimate(m, e.estimate, lo, hi, cl, n_items, "wilson", note)
     return e
 
 
@@ -159,7 +163,8 @@ def _kernel(name: str, ctx: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray
 def analyze(table: AlignedTable, *, metrics: Sequence[str] | None = None, n_resamples: int = 1000,
             confidence_level: float = 0.95, seed: int = 0, compare_judges: bool = True, quiet: bool = True,
             config: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None,
-            title: str = "metajudge report") -> Analysis:
+            title: str = "metajudge report", probes: Sequence[str] | None = (),
+            probe_options: dict[str, Any] | None = None, strict_probes: bool = False) -> Analysis:
     """Run every agreement analysis on an aligned table.
 
     Parameters
@@ -175,6 +180,13 @@ def analyze(table: AlignedTable, *, metrics: Sequence[str] | None = None, n_resa
         Paired comparisons of every pair of judges.
     quiet : bool
         No progress line on stderr.
+    probes : sequence of str or None
+        Bias probes to run (:data:`metajudge.probes.PROBES`); ``None`` runs every probe the data allows
+        (the others are listed as skipped with the reason); empty runs none.
+    probe_options : dict
+        probe name -> options (see :class:`metajudge.config.ProbesConfig`).
+    strict_probes : bool
+        Raise :class:`~metajudge.probes.ProbeUnavailable` when a requested probe cannot run.
     """
     rng = as_generator(seed)
     scale = table.scale
@@ -251,21 +263,33 @@ def analyze(table: AlignedTable, *, metrics: Sequence[str] | None = None, n_resa
         # ---------------------------------------------------------------- judge comparisons
         if compare_judges and len(table.judges) > 1:
             rows += _comparisons(table, headline, names, ctx, ref, cl, n_resamples, rng, prog)
+        probe_results = []
+        if probes is None or len(probes):
+            from .probes import run_probes
+
+            probe_results = run_probes(table, probes=probes, options=probe_options, confidence_level=cl,
+                                       n_resamples=n_resamples, rng=rng, strict=strict_probes)
+            for pr in probe_results:
+                rows += pr.rows
         while prog.done < prog.total:
             prog.step("done")
 
     res = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    res["probe"] = res["probe"].fillna("")
     res = _holm(res)
     return Analysis(results=res, coverage=table.coverage, problems=table.problems, confusion=confusion,
-                    scale=scale, config=config or {}, provenance=provenance or {}, notes=notes, title=title)
+                    scale=scale, config=config or {}, provenance=provenance or {}, notes=notes, title=title,
+                    probes=probe_results)
 
 
 def _holm(res: pd.DataFrame) -> pd.DataFrame:
     from statsmodels.stats.multitest import multipletests
 
-    mask = res["p_value"].notna()
-    if mask.any():
-        res.loc[mask, "p_adjusted"] = multipletests(res.loc[mask, "p_value"].to_numpy(), method="holm")[1]
+    # one family per section: judge comparisons, and bias probes (across probes × judges)
+    for section in res["section"].unique():
+        mask = (res["section"] == section) & res["p_value"].notna()
+        if mask.any():
+            res.loc[mask, "p_adjusted"] = multipletests(res.loc[mask, "p_value"].to_numpy(), method="holm")[1]
     return res
 
 
@@ -328,27 +352,36 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
     items = sorted(set().union(*[set(r.index) for r in refs.values()]))
     batch = _TableBatch(k, items)
     index: dict[tuple[str, str], int] = {}
+    covered: dict[str, set[str]] = {"human": set()}  # items behind each row of the ceiling
     for h in humans:
         r = refs[h]
         mine = hrows[hrows["rater"] == h].set_index("item_id")["value"].reindex(r.index)
         index[(h, "human")] = batch.add(_Pairs(r.to_numpy(), mine.to_numpy(), r.index.to_numpy()))
+        covered["human"] |= set(r.index)
         for j in table.judges:
             p = _judge_pairs(table, j, r)
             index[(h, j)] = batch.add(p)
+            covered.setdefault(j, set()).update(p.items)
+            # the judge is scored on the items it rated: score the human on exactly those items too
+            rj = r[r.index.isin(set(p.items))]
+            index[(h, f"human@{j}")] = batch.add(_Pairs(rj.to_numpy(), mine.reindex(rj.index).to_numpy(),
+                                                        rj.index.to_numpy()))
+            covered.setdefault(f"human@{j}", set()).update(rj.index)
     pts = batch.point()
     reps = batch.replicates(n_resamples, rng)
     out = []
     table_names = [m for m in names if m in TABLE_METRICS]
-    n_items = len(items)
     lost = {h: rated[h] - len(refs[h]) for h in humans}
     coverage_note = ""
     if any(lost.values()):
         coverage_note = (f"; the others' {table.aggregate} is undefined (tied) on "
                          f"{min(lost.values())}–{max(lost.values())} of each annotator's items, which are left out "
                          "for the human and the judges alike")
+    # a separate human ceiling on a judge's items only where that judge skipped some of the ceiling's items
+    partial = [j for j in table.judges if covered[f"human@{j}"] != covered["human"]]
     for m in table_names:
         fn = _kernel(m, ctx)
-        for who in ["human"] + table.judges:
+        for who in ["human"] + table.judges + [f"human@{j}" for j in partial]:
             vals_pt = np.array([float(evaluate_replicates(fn, pts[index[(h, who)]])) for h in humans])
             if len(reps[0]):
                 vals_rep = np.stack([evaluate_replicates(fn, reps[index[(h, who)]]) for h in humans], axis=1)
@@ -364,10 +397,18 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
                     + ("" if defined.all() else f"; {int((~defined).sum())} undefined and left out")
                     + coverage_note)
             point = float(vals_pt[defined].mean()) if defined.any() else float("nan")
-            e = Estimate(m, point, lo, hi, cl, n_items, method, note)
-            label = "human_ceiling" if who == "human" else who
-            kind = "human" if who == "human" else "judge"
-            out.append(_row("ceiling", label, kind, "leave-one-annotator-out", e))
+            n_who = len(covered[who])
+            if who in table.judges and who in partial:
+                note += f"; {who} rated {n_who} of the {len(covered['human'])} items: compare it with human_ceiling@{who}"
+            e = Estimate(m, point, lo, hi, cl, n_who, method, note)
+            if who == "human":
+                label, kind, reference = "human_ceiling", "human", "leave-one-annotator-out"
+            elif who.startswith("human@"):
+                label, kind = f"human_ceiling@{who[6:]}", "human"
+                reference = f"leave-one-annotator-out, on the {n_who} items {who[6:]} rated"
+            else:
+                label, kind, reference = who, "judge", "leave-one-annotator-out"
+            out.append(_row("ceiling", label, kind, reference, e))
     for h in humans:  # per-annotator rows (point estimates with the same bootstrap)
         for m in table_names[:1] + [x for x in table_names if x in HEADLINE[scale.kind]][:2]:
             fn = _kernel(m, ctx)
@@ -402,6 +443,14 @@ def _ceiling_correlations(table: AlignedTable, refs: dict[str, pd.Series], cl: f
             x, y, m = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
             x[idx[ok]], y[idx[ok]], m[idx[ok]] = rv[ok], c[ok], True
             pairs[(h, who)] = (x, y, m)
+    partial = []
+    for j in table.judges:  # the human scored on exactly the items each judge rated
+        for h in humans:
+            xh, yh, mh = pairs[(h, "human")]
+            pairs[(h, f"human@{j}")] = (xh, yh, mh & pairs[(h, j)][2])
+        if any((pairs[(h, "human")][2] != pairs[(h, f"human@{j}")][2]).any() for h in humans):
+            partial.append(f"human@{j}")
+    who_all = who_all + partial
     kinds = ("pearson", "spearman")
     reps = {(k, w): np.full((n_resamples, len(humans)), np.nan) for k in kinds for w in who_all}
     if n_resamples > 0 and n > 0:
@@ -438,10 +487,17 @@ def _ceiling_correlations(table: AlignedTable, refs: dict[str, pd.Series], cl: f
                     warnings.simplefilter("ignore", RuntimeWarning)
                     lo, hi, _ = percentile_interval(np.nanmean(rr[:, d], axis=1) if d.any() else rr[:, 0], cl)
                 method = "bootstrap-cluster"
-            e = Estimate(kind, float(vals[d].mean()) if d.any() else float("nan"), lo, hi, cl, n, method,
+            n_who = int(np.logical_or.reduce([pairs[(h, who)][2] for h in humans]).sum())
+            e = Estimate(kind, float(vals[d].mean()) if d.any() else float("nan"), lo, hi, cl, n_who, method,
                          f"mean over {int(d.sum())} of {len(humans)} leave-one-out references")
-            out.append(_row("ceiling", "human_ceiling" if who == "human" else who,
-                            "human" if who == "human" else "judge", "leave-one-annotator-out", e))
+            if who == "human":
+                label, rk, reference = "human_ceiling", "human", "leave-one-annotator-out"
+            elif who.startswith("human@"):
+                label, rk = f"human_ceiling@{who[6:]}", "human"
+                reference = f"leave-one-annotator-out, on the {n_who} items {who[6:]} rated"
+            else:
+                label, rk, reference = who, "judge", "leave-one-annotator-out"
+            out.append(_row("ceiling", label, rk, reference, e))
     return out
 
 
@@ -513,9 +569,14 @@ def _baselines(table: AlignedTable, names: list[str], ctx: dict[str, Any], ref: 
         rp, = batch.replicates(n_resamples, rng)
         for m in names:
             e = _table_estimate(m, ctx, pt, rp, len(batch.items), len(p.items), cl, n_resamples)
+            extra = ""
             if bname.startswith("random"):
+                extra = "one seeded random draw"
+            elif (~ok).sum() and bname.startswith("always_"):
+                extra = f"{int((~ok).sum())} item(s) without a verdict (equal lengths on a scale without ties)"
+            if extra:
                 e = Estimate(e.metric, e.estimate, e.ci_low, e.ci_high, e.confidence_level, e.n, e.method,
-                             "; ".join(x for x in [e.note, "one seeded random draw"] if x))
+                             "; ".join(x for x in [e.note, extra] if x))
             out.append(_row("baseline", bname, "baseline", ref_name, e))
     return out
 
@@ -542,11 +603,14 @@ def _slice_rows(table: AlignedTable, judge: str, col: str, headline: list[str], 
             for m in [h for h in headline if h in names]:
                 e = _table_estimate(m, ctx, pt, rp, len(batch.items), len(p.items), cl, n_resamples)
                 out.append(_row("agreement", judge, "judge", ref_name, e, slice_=label))
-        else:
+        else:  # as the overall rows: the judge's item mean against the reference, one pair per item
+            means = sub.groupby("item_id", sort=True)["value"].mean()
+            rr = ref.reindex(means.index).to_numpy(dtype=float)
             for kind in ("pearson", "spearman"):
-                e = correlation(r[ok], v[ok], kind=kind, clusters=sub["item_id"].to_numpy()[ok],
-                                confidence_level=cl, n_resamples=n_resamples, rng=rng)
-                out.append(_row("agreement", judge, "judge", ref_name, e, slice_=label))
+                e = correlation(rr, means.to_numpy(), kind=kind, confidence_level=cl, n_resamples=n_resamples,
+                                rng=rng)
+                out.append(_row("agreement", judge, "judge", ref_name + " (item mean of judge)", e,
+                                level="dataset", slice_=label))
     return out
 
 
@@ -606,6 +670,13 @@ def _comparisons(table: AlignedTable, headline: list[str], names: list[str], ctx
                     ok = (rr.notna() & ma.notna() & mb.notna()).to_numpy()
                     x, ya, yb = rr.to_numpy()[ok], ma.to_numpy()[ok], mb.to_numpy()[ok]
                     from scipy import stats as sps
+
+                    if len(x) < 3 or min(np.ptp(x), np.ptp(ya), np.ptp(yb)) == 0:
+                        e = Estimate(f"{kind}_difference", float("nan"), float("nan"), float("nan"), cl, len(x),
+                                     "none", f"undefined: {a} and {b} share {len(x)} item(s) with a reference, "
+                                     "too few (or a constant side) for a correlation")
+                        out.append(_row("comparison", label, "comparison", "same items", e))
+                        continue
 
                     def corr(x_, y_):
                         return sps.pearsonr(x_, y_).statistic if kind == "pearson" else sps.spearmanr(x_, y_).statistic

@@ -121,6 +121,7 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
            set_: SetOpt = None, gold: GoldOpt = None, judge: JudgeOpt = None, scale: ScaleOpt = None,
            levels: LevelsOpt = None, item: ItemOpt = None, rater: RaterOpt = None, label: LabelOpt = None,
            judge_label: JLabelOpt = None, judge_text: JTextOpt = None, extract: ExtractOpt = None,
+           probe_: ProbeOpt = None,
            figures: Annotated[str, typer.Option("--figures", help="Figure files to write besides the "
                                                                   "inline SVG: none, or a comma list of svg, "
                                                                   "pdf, png.")] = "none",
@@ -140,7 +141,9 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         from .pipeline import run
         from .report import write_report
 
-        analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet)
+        names = _probe_names(probe_)
+        analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet,
+                       probes=names if names is not None else "config", strict_probes=names is not None)
         _write(write_report, analysis, output, figures=figs)
     except MetajudgeError as exc:
         _fail(exc, debug)
@@ -214,7 +217,7 @@ def agree(config: ConfigArg = None,
                             judge_text, extract)
         from .pipeline import run
 
-        analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet)
+        analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet, probes=[])
     except MetajudgeError as exc:
         _fail(exc, debug)
         return
@@ -231,6 +234,67 @@ def agree(config: ConfigArg = None,
         sys.stdout.write(json.dumps(recs, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(format_table(res) + "\n")
+
+
+def _emit(res: Any, fmt: str) -> None:
+    if fmt == "csv":
+        sys.stdout.write(res.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+    elif fmt == "json":
+        import json
+        import math
+
+        recs = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                for r in res.to_dict(orient="records")]
+        sys.stdout.write(json.dumps(recs, indent=2, default=str) + "\n")
+    else:
+        sys.stdout.write(format_table(res) + "\n")
+
+
+ProbeOpt = Annotated[Optional[str], typer.Option("--probe", help="Comma list of probes: position, length, "
+                                                                  "self_preference, leniency, system "
+                                                                  "(default: every probe the data allows).")]
+
+
+def _probe_names(probe: str | None) -> list[str] | None:
+    from .probes import PROBES
+
+    if probe is None:
+        return None
+    names = [p.strip() for p in probe.split(",") if p.strip()]
+    bad = [p for p in names if p not in PROBES]
+    if bad or not names:
+        raise typer.BadParameter(f"unknown probe(s) {bad}; choose from {', '.join(PROBES)}", param_hint="--probe")
+    return names
+
+
+@app.command()
+def probe(config: ConfigArg = None, probe_: ProbeOpt = None,
+          fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+          seed: SeedOpt = None, n_resamples: ResOpt = None, quiet: QuietOpt = False, debug: DebugOpt = False,
+          set_: SetOpt = None, gold: GoldOpt = None, judge: JudgeOpt = None, scale: ScaleOpt = None,
+          levels: LevelsOpt = None, item: ItemOpt = None, rater: RaterOpt = None, label: LabelOpt = None,
+          judge_label: JLabelOpt = None, judge_text: JTextOpt = None, extract: ExtractOpt = None) -> None:
+    """Run the bias probes (position, length, self-preference, leniency, system) and print their estimates."""
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter(f"--format must be table, csv or json; got {fmt!r}", param_hint="--format")
+    names = _probe_names(probe_)
+    from .errors import MetajudgeError
+
+    try:
+        cfg = _build_config(config, set_, gold, judge, scale, levels, item, rater, label, judge_label,
+                            judge_text, extract)
+        from .pipeline import run
+
+        analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet,
+                       probes=names if names is not None else "config", strict_probes=names is not None)
+    except MetajudgeError as exc:
+        _fail(exc, debug)
+        return
+    if not quiet:
+        for pr in analysis.probes:
+            for why in pr.skipped:
+                sys.stderr.write(f"{pr.probe}: not measured: {why}\n")
+    _emit(analysis.results[analysis.results["section"] == "probe"], fmt)
 
 
 def format_table(res: Any) -> str:

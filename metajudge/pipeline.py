@@ -58,8 +58,13 @@ def load_table(cfg: Any) -> AlignedTable:
     return table
 
 
-def run(cfg: Any, *, seed: int | None = None, n_resamples: int | None = None, quiet: bool = True) -> Analysis:
-    """Run the whole analysis described by a config."""
+def run(cfg: Any, *, seed: int | None = None, n_resamples: int | None = None, quiet: bool = True,
+        probes: Any = "config", strict_probes: bool = False) -> Analysis:
+    """Run the whole analysis described by a config.
+
+    ``probes``: "config" (default) runs ``cfg.probes.run``, or every probe the data allows when that is
+    unset; a list runs those probes; an empty list runs none.
+    """
     from .config import config_to_dict
 
     table = load_table(cfg)
@@ -75,9 +80,14 @@ def run(cfg: Any, *, seed: int | None = None, n_resamples: int | None = None, qu
         "created_by": f"metajudge {versions()['metajudge']}",
         "config_path": str(getattr(cfg, "_source_path", None) or ""),
     }
+    pc = cfg.probes
+    names = pc.run if probes == "config" else probes
+    options = {"position": pc.position.model_dump(), "length": pc.length.model_dump(),
+               "self_preference": pc.self_preference.model_dump()}
     return analyze(table, metrics=cfg.metrics, n_resamples=n_res, confidence_level=boot.confidence_level,
                    seed=seed, compare_judges=cfg.compare_judges, quiet=quiet, config=config_to_dict(cfg),
-                   provenance=prov, title=cfg.title)
+                   provenance=prov, title=cfg.title, probes=names, probe_options=options,
+                   strict_probes=strict_probes)
 
 
 def run_config(path: str | Path, **kw: Any) -> Analysis:

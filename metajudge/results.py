@@ -24,6 +24,7 @@ RESULT_COLUMNS: list[str] = [
     "slice",             # "all" or "column=value"
     "estimate", "ci_low", "ci_high", "confidence_level", "n", "method", "note",
     "p_value", "p_adjusted",
+    "probe",             # bias probe family (position, length, self_preference, leniency, system) or ""
 ]
 
 #: Columns of :attr:`Analysis.coverage` (one row per source: the gold set and each judge).
@@ -108,6 +109,11 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     title: str = "metajudge report"
     extra: dict[str, Any] = field(default_factory=dict)
+    probes: list[Any] = field(default_factory=list)  # metajudge.probes.ProbeResult, one per probe that ran
+
+    @property
+    def probe_results(self) -> pd.DataFrame:
+        return self.section("probe")
 
     def section(self, name: str) -> pd.DataFrame:
         return self.results[self.results["section"] == name].reset_index(drop=True)

@@ -191,6 +191,13 @@ class Scale:
             found.sort(key=float)
         elif set(found) <= {"true", "false"}:
             found = ["false", "true"]
+        if (self.kind == "binary" and self.positive is None and len(found) == 2
+                and not all(_is_number(v) for v in found) and found != ["false", "true"]):
+            raise ScaleError(
+                f"the binary labels {found} have no natural positive class, and which one is positive changes "
+                "precision, recall and F1. Declare it: scale: {kind: binary, levels: [" + ", ".join(sorted(found))
+                + "], positive: " + sorted(found)[-1] + "} (or whichever label is positive)."
+            )
         if self.kind == "binary" and len(found) != 2:
             raise ScaleError(
                 f"a binary scale needs exactly 2 labels but the data hold {len(found)}: {found[:10]}. "

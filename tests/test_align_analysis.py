@@ -270,3 +270,85 @@ def test_interval_ceiling_has_intervals_and_baselines_are_near_zero():
     base = a.baselines.query("metric == 'pearson'").set_index("judge")
     assert set(base.index) == {"random_uniform", "random_prior"}
     assert (base["ci_low"] < 0.2).all() and (base["estimate"].abs() < 0.25).all()
+
+
+# ------------------------------------------------------------------- regressions from the review of issue 2
+def test_swap_uses_the_scale_when_a_judge_never_says_b():
+    gold = _gold_long({"h": ["A", "tie"]}, ["p1", "p2"])
+    judge = _judge(["p1", "p1", "p2", "p2"], ["A", "tie", "tie", "tie"], order=["AB", "BA", "AB", "BA"])
+    t = align(gold, {"j": judge}, Scale("pairwise"), order_frame={"j": "shown"})
+    rows = t.rows("j").sort_values(["item_id", "order"])
+    assert t.scale.decode(rows["value"].to_numpy()) == ["A", "tie", "tie", "tie"]
+
+
+def test_nominal_label_used_only_by_a_judge_counts_as_disagreement():
+    items = [f"i{i}" for i in range(10)]
+    gold = _gold_long({"h": ["cat", "dog"] * 5}, items)
+    judge = _judge(items, ["other"] * 4 + ["cat", "dog"] * 3)
+    t = align(gold, {"j": judge}, Scale("nominal"))
+    assert "other" in t.scale.levels
+    pa = analyze(t, n_resamples=0).agreement.query("metric == 'percent_agreement'")["estimate"].item()
+    assert pa == pytest.approx(0.6)
+
+
+def test_ceiling_scores_the_human_on_the_judges_items_only():
+    items = [f"i{i}" for i in range(8)]
+    labels = {"h1": [0, 1, 0, 1, 0, 1, 0, 1], "h2": [0, 1, 0, 1, 1, 0, 1, 0], "h3": [0, 1, 0, 1, 0, 0, 1, 1]}
+    gold = _gold_long(labels, items)
+    t = align(gold, {"j": _judge(items[:4], [0, 1, 0, 1])}, Scale("nominal", levels=[0, 1]))
+    c = analyze(t, n_resamples=0).ceiling.query("metric == 'percent_agreement'").set_index("judge")
+    assert c.loc["j", "n"] == 4 and c.loc["human_ceiling@j", "n"] == 4
+    assert c.loc["human_ceiling@j", "estimate"] == pytest.approx(1.0)   # easy items: humans agree too
+    assert c.loc["human_ceiling", "estimate"] < 1.0
+
+
+def test_binary_string_labels_need_a_declared_positive_class():
+    gold = _gold_long({"h": ["yes", "no", "yes"]}, ["a", "b", "c"])
+    with pytest.raises(ScaleError, match="positive"):
+        align(gold, {"j": _judge(["a", "b", "c"], ["yes", "yes", "no"])}, Scale("binary"))
+    t = align(gold, {"j": _judge(["a", "b", "c"], ["yes", "yes", "no"])}, Scale("binary", positive="yes"))
+    assert t.scale.levels[t.scale.positive_index] == "yes"
+
+
+def test_interval_judges_with_almost_no_common_items_do_not_crash():
+    items = [f"i{i}" for i in range(6)]
+    gold = _gold_long({"h1": [1.0, 2, 3, 4, 5, 6], "h2": [1.5, 2, 3.5, 4, 5, 6.5]}, items)
+    a = analyze(align(gold, {"a": _judge(items[:3], [1.0, 2, 3]), "b": _judge(items[2:], [3.0, 4, 5, 6])},
+                      Scale("interval")), n_resamples=20)
+    comp = a.comparisons
+    assert comp["estimate"].isna().all() and comp["note"].str.contains("undefined").all()
+
+
+def test_a_judge_without_usable_output_is_reported_not_fatal():
+    items = [f"i{i}" for i in range(6)]
+    gold = _gold_long({"h": [0, 1, 0, 1, 0, 1]}, items)
+    bad = pd.DataFrame({"item_id": items, "label": [None] * 6, "raw": ["??"] * 6, "parse_ok": [False] * 6})
+    t = align(gold, {"good": _judge(items, [0, 1, 0, 1, 1, 1]), "bad": bad}, Scale("nominal", levels=[0, 1]))
+    a = analyze(t, n_resamples=20)
+    rows = a.agreement.query("judge == 'bad'")
+    assert rows["estimate"].isna().all() and rows["note"].str.contains("no item").all()
+    assert a.coverage.set_index("source").loc["bad", "unparseable"] == 6
+    assert any("no usable judgment" in n for n in t.notes)
+
+
+def test_shown_order_verdicts_without_an_order_are_excluded_and_counted():
+    gold = _gold_long({"h": ["A", "B"]}, ["p1", "p2"])
+    judge = _judge(["p1", "p1", "p2"], ["A", "B", "A"], order=["AB", "BA", None])
+    t = align(gold, {"j": judge}, Scale("pairwise"), order_frame={"j": "shown"})
+    assert set(t.rows("j")["item_id"]) == {"p1"}
+    assert t.coverage.set_index("source").loc["j", "excluded_rows"] == 1
+    assert (t.excluded["reason"] == "missing order").sum() == 1
+
+
+def test_no_items_gives_nan_with_a_no_items_note():
+    gold = _gold_long({"h1": ["A", "B"], "h2": ["B", "A"]}, ["p1", "p2"])  # every majority tied
+    t = align(gold, {"j": _judge(["p1", "p2"], ["A", "B"])}, Scale("pairwise", ties=False))
+    rows = analyze(t, n_resamples=10).agreement
+    assert rows["estimate"].isna().all() and rows["note"].str.contains("no item").all()
+
+
+def test_binary_metrics_with_one_observed_class_are_undefined_not_perfect():
+    m = mj.classification_metrics([0, 0, 0], [0, 0, 0], n_resamples=0)
+    assert np.isnan(m["precision"].estimate) and np.isnan(m["recall"].estimate)
+    m = mj.classification_metrics(["no", "no"], ["no", "no"], positive="yes", n_resamples=0)
+    assert np.isnan(m["recall"].estimate)

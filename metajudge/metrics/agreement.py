@@ -186,6 +186,18 @@ def table_estimates(
     what = ", ".join(metrics)
     ref, cand, info, cidx, dropped = pair_codes(reference, candidate, levels=levels, need_order=need_order,
                                                 what=what, clusters=clusters)
+    if any(s.binary for s in specs) and levels is None and info.inferred and len(info.levels) < 2:
+        # one observed class: complete the binary scale instead of guessing which class is positive
+        from ..scales import canonical_label
+
+        fill = ["0", "1"] if info.numeric and set(info.levels) <= {"0", "1"} else None
+        pos = canonical_label(positive) if positive is not None else None
+        if fill is None and pos is not None:
+            fill = sorted(set(info.levels) | {pos}, key=float) if info.numeric and pos.lstrip("-").replace(
+                ".", "", 1).isdigit() else [*info.levels, pos] if pos not in info.levels else None
+        if fill is not None and len(fill) == 2:
+            ref, cand, info, cidx, dropped = pair_codes(reference, candidate, levels=fill, need_order=need_order,
+                                                        what=what, clusters=clusters)
     k = max(info.k, 1)
     ctx: dict[str, Any] = {"values": info.level_values() if info.k else np.zeros(1)}
     if any(s.binary for s in specs):

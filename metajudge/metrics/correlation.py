@@ -257,6 +257,8 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
     x, y = _numeric_pair(reference, candidate, None, kind)
     n = len(x)
     gen = as_generator(rng)
+    n_missing = int((np.isnan(x) | np.isnan(y)).sum())
+    missing_note = f"{n_missing} pair(s) with a missing value on either side left out" if n_missing else ""
     name = kind if not (kind == "kendall_tau" and variant == "c") else "kendall_tau_c"
     out = {"dataset": correlation(x, y, kind=kind, variant=variant,
                                   confidence_level=confidence_level, n_resamples=n_resamples, rng=gen)}
@@ -277,7 +279,8 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
             else:
                 vals.append(v)
         vals_a = np.array(vals)
-        notes = [f"{skipped} of {len(guniq)} groups skipped (a constant side or fewer than two items)" if skipped else ""]
+        notes = [missing_note,
+                 f"{skipped} of {len(guniq)} groups skipped (a constant side or fewer than two items)" if skipped else ""]
         if len(vals_a) == 0:
             notes.append("undefined: no group with a defined correlation")
             out["group"] = Estimate(name, float("nan"), float("nan"), float("nan"), confidence_level, 0, "none",
@@ -300,7 +303,7 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
         mx = np.bincount(si, weights=xs, minlength=ns) / cnt
         my = np.bincount(si, weights=ys, minlength=ns) / cnt
         point = _point_scipy(kind, variant, mx, my)
-        notes = []
+        notes = [missing_note] if missing_note else []
         lo = hi = float("nan")
         meth = "none"
         if np.isnan(point):
