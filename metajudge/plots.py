@@ -1,4 +1,6 @@
-"""Figures: confusion-matrix heatmaps and forest plots of estimates with their confidence intervals.
+"""Figures: confusion-matrix heatmaps, forest plots of estimates with their confidence intervals, and the
+plots of the bias probes (position classes, prefer-longer rate, self-preference, Bland–Altman, score
+distributions, system rankings).
 
 Every plot function takes a tidy DataFrame and an optional Matplotlib ``ax``, draws on it and returns the
 Axes; nothing is shown or saved. Figures are created with :class:`matplotlib.figure.Figure` directly
@@ -7,7 +9,8 @@ on CI machines and in servers. :func:`save_figure` and :func:`figure_to_svg` wri
 identical figures.
 
 Colours come from the Okabe–Ito palette (safe for the common colour-vision deficiencies) and every colour
-is paired with a distinct marker, so the plots also read in grey scale.
+is paired with a distinct marker, so the plots also read in grey scale; bars, which have no markers, get distinct hatch patterns instead.
+Frames that are empty or lack a required column give an Axes that says "no data" rather than an error.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import matplotlib
+import matplotlib.colors
+import matplotlib.patches
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
@@ -34,11 +40,18 @@ from .results import display_name
 
 __all__ = [
     "OKABE_ITO",
+    "POSITION_CLASS_STYLES",
     "ROW_STYLES",
     "figure_to_svg",
     "new_figure",
+    "plot_bland_altman",
     "plot_confusion",
     "plot_forest",
+    "plot_position_classes",
+    "plot_prefer_longer",
+    "plot_score_distribution",
+    "plot_self_preference",
+    "plot_system_ranking",
     "save_figure",
 ]
 
@@ -86,6 +99,18 @@ def new_figure(width: float = 6.4, height: float = 4.0) -> Figure:
 def _text(value: Any) -> str:
     """A data string made safe for Matplotlib text: ``$`` is escaped so it never starts mathtext."""
     return str(value).replace("$", r"\$")
+
+
+def _wrap_label(label: str, width: int = 40, max_lines: int = 3) -> str:
+    """A long tick label wrapped at spaces into at most ``max_lines`` lines (the rest cut with "…"), so that
+    long judge or reference names cannot squeeze the plot area to nothing."""
+    if len(label) <= width:
+        return label
+    lines = textwrap.wrap(label, width=width, break_long_words=True, break_on_hyphens=False)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+    return "\n".join(lines)
 
 
 def _isnan(x: Any) -> bool:
@@ -317,9 +342,11 @@ def plot_forest(
         labels = [f"{lab} vs {df['reference'].iloc[k]}" if seen[k] and " vs " not in lab else lab
                   for k, lab in enumerate(labels)]
 
+    labels = [_wrap_label(s) for s in labels]
     n = len(df)
     if ax is None:
-        fig = new_figure(7.0, max(2.4, 1.5 + 0.38 * n))
+        extra_lines = sum(s.count("\n") for s in labels)
+        fig = new_figure(7.0, max(2.4, 1.5 + 0.38 * n + 0.16 * extra_lines))
         ax = fig.add_subplot()
     y = np.arange(n, dtype=float)
     est = pd.to_numeric(df["estimate"], errors="coerce").to_numpy(dtype=float)
@@ -366,6 +393,721 @@ def plot_forest(
     handles = [Line2D([], [], linestyle="-", color=ROW_STYLES[k][1], marker=ROW_STYLES[k][2],
                       markeredgecolor="black", markeredgewidth=0.6, label=ROW_STYLES[k][0]) for k in used]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    return ax
+
+
+# ------------------------------------------------------------------------------------- probe plot helpers
+#: Colour, hatch and legend label of the position classes of Shi et al. (2024).
+POSITION_CLASS_STYLES: dict[str, tuple[str, str, str]] = {
+    "consistent": (OKABE_ITO["bluish_green"], "", "consistent"),
+    "primacy": (OKABE_ITO["orange"], "//", "primacy (first slot wins)"),
+    "recency": (OKABE_ITO["sky_blue"], "\\\\", "recency (second slot wins)"),
+}
+
+#: Series styles (colour, marker) for judges, in order; humans are drawn in black with squares.
+_SERIES_COLOURS: tuple[str, ...] = tuple(OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green",
+                                                                 "reddish_purple", "orange", "sky_blue"))
+_SERIES_MARKERS: tuple[str, ...] = ("o", "^", "D", "v", "P", "X", "<", ">", "p", "h")
+_SERIES_HATCHES: tuple[str, ...] = ("", "//", "\\\\", "xx", "..", "--", "++", "oo")
+_HUMAN_STYLE: tuple[str, str] = (OKABE_ITO["black"], "s")
+_HUMAN_NAMES = frozenset({"human", "humans"})
+_EXTRA_CLASS_COLOURS: tuple[str, ...] = (OKABE_ITO["reddish_purple"], OKABE_ITO["yellow"], OKABE_ITO["vermillion"],
+                                          OKABE_ITO["blue"])
+
+
+def _series_style(k: int) -> tuple[str, str]:
+    """Colour and marker of the k-th series (each of the first 30 series has a distinct pair)."""
+    return _SERIES_COLOURS[k % len(_SERIES_COLOURS)], _SERIES_MARKERS[k % len(_SERIES_MARKERS)]
+
+
+def _is_human(name: Any) -> bool:
+    return str(name).strip().lower() in _HUMAN_NAMES or str(name).strip().lower().startswith("human")
+
+
+def _rater_styles(raters: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Colour and marker per rater: humans black squares, judges the series styles in order."""
+    styles: dict[str, tuple[str, str]] = {}
+    k = 0
+    for r in raters:
+        if _is_human(r):
+            styles[r] = _HUMAN_STYLE
+        else:
+            styles[r] = _series_style(k)
+            k += 1
+    return styles
+
+
+def _humans_first(raters: Sequence[str]) -> list[str]:
+    return [r for r in raters if _is_human(r)] + [r for r in raters if not _is_human(r)]
+
+
+def _appearance(values: Any) -> list[Any]:
+    """Distinct values in order of first appearance (categorical columns: in category order)."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        present = set(values.dropna().tolist())
+        return [c for c in values.cat.categories if c in present]
+    return list(dict.fromkeys(v for v in values if not _isnan(v)))
+
+
+def _no_data(ax: Axes | None, message: str = "no data", *, title: str | None = None,
+             size: tuple[float, float] = (5.0, 3.0)) -> Axes:
+    """An Axes that says ``message`` (for empty frames and frames missing a required column)."""
+    if ax is None:
+        ax = new_figure(*size).add_subplot()
+    ax.text(0.5, 0.5, _text(message), ha="center", va="center", transform=ax.transAxes, color="#555555")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(_text(title))
+    return ax
+
+
+def _check_frame(frame: Any, required: Sequence[str]) -> str | None:
+    """``None`` when ``frame`` is a non-empty DataFrame with the ``required`` columns, else why not."""
+    if not isinstance(frame, pd.DataFrame):
+        return "no data"
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        return f"no data (missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)})"
+    if frame.empty:
+        return "no data"
+    return None
+
+
+def _nums(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def _bar_text_colour(colour: str) -> str:
+    return "black" if _relative_luminance(matplotlib.colors.to_rgba(colour)) > 0.3 else "white"
+
+
+def _rotate_long_labels(ax: Axes, labels: Sequence[str], limit: int = 6) -> None:
+    if max((len(s) for s in labels), default=0) > limit:
+        for lab in ax.get_xticklabels():
+            lab.set_rotation(30)
+            lab.set_horizontalalignment("right")
+            lab.set_rotation_mode("anchor")
+
+
+def _legend_right(ax: Axes, handles: Sequence[Any], title: str | None = None) -> None:
+    if handles:
+        ax.legend(handles=list(handles), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
+                  title=_text(title) if title else None, title_fontsize=8)
+
+
+# -------------------------------------------------------------------------------------- position classes
+def plot_position_classes(frame: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+    """Horizontal stacked bars, one per judge: shares of consistent, primacy and recency pairs.
+
+    Each pair judged in both presentation orders is classified as in Shi et al. (2024) (METRICS.md §5);
+    a bar shows the share of each class among the judge's classified pairs, with the count written in
+    every segment wide enough to hold it and the number of pairs beside the judge's name. Classes are
+    told apart by colour **and** hatch.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``judge``, ``cls`` (``consistent``, ``primacy``, ``recency``; other classes are drawn after
+        them) and ``count``. Judges are drawn top to bottom in order of first appearance.
+    ax : Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"judge": ["j1"] * 3, "cls": ["consistent", "primacy", "recency"],
+    ...                       "count": [70, 20, 10]})
+    >>> ax = plot_position_classes(frame)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['j1\\n(n = 100)']
+    """
+    why = _check_frame(frame, ("judge", "cls", "count"))
+    if why:
+        return _no_data(ax, why, title=title)
+    df = pd.DataFrame({"judge": frame["judge"].map(str), "cls": frame["cls"].map(str),
+                       "count": _nums(frame["count"])})
+    df = df[np.isfinite(df["count"])]
+    if df.empty:
+        return _no_data(ax, "no data", title=title)
+    judges = _appearance(df["judge"])
+    classes = [c for c in POSITION_CLASS_STYLES] + [c for c in _appearance(df["cls"]) if c not in POSITION_CLASS_STYLES]
+    styles = dict(POSITION_CLASS_STYLES)
+    for k, c in enumerate(c for c in classes if c not in POSITION_CLASS_STYLES):
+        styles[c] = (_EXTRA_CLASS_COLOURS[k % len(_EXTRA_CLASS_COLOURS)],
+                     _SERIES_HATCHES[(k + 3) % len(_SERIES_HATCHES)], c)
+    table = df.groupby(["judge", "cls"], sort=False)["count"].sum()
+    if ax is None:
+        fig = new_figure(7.0, max(2.2, 1.3 + 0.55 * len(judges)))
+        ax = fig.add_subplot()
+    y = np.arange(len(judges), dtype=float)
+    totals = np.array([sum(float(table.get((j, c), 0.0)) for c in classes) for j in judges])
+    left = np.zeros(len(judges))
+    for c in classes:
+        counts = np.array([float(table.get((j, c), 0.0)) for j in judges])
+        shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+        colour, hatch, _label = styles[c]
+        ax.barh(y, shares, left=left, height=0.62, color=colour, hatch=hatch, edgecolor="#333333", linewidth=0.5)
+        for i in range(len(judges)):
+            if shares[i] >= 0.07:
+                ax.text(left[i] + shares[i] / 2, y[i], f"{int(counts[i]):,}" if counts[i].is_integer()
+                        else f"{counts[i]:,.1f}", ha="center", va="center", fontsize=8,
+                        color=_bar_text_colour(colour),
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": colour, "edgecolor": "none"})
+        left += shares
+    for i in range(len(judges)):
+        if totals[i] <= 0:
+            ax.text(0.02, y[i], "no classified pairs", ha="left", va="center", fontsize=8, fontstyle="italic")
+    labels = [f"{_text(j)}\n(n = {int(t):,})" for j, t in zip(judges, totals, strict=True)]
+    ax.set_yticks(y, labels=labels)
+    ax.set_ylim(len(judges) - 0.5, -0.5)
+    ax.set_xlim(0.0, 1.0)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("share of pairs judged in both orders")
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(_text(title))
+    handles = [matplotlib.patches.Patch(facecolor=styles[c][0], hatch=styles[c][1], edgecolor="#333333",
+                                        linewidth=0.5, label=_text(styles[c][2])) for c in classes]
+    _legend_right(ax, handles)
+    return ax
+
+
+# ----------------------------------------------------------------------------------------- prefer longer
+def plot_prefer_longer(frame: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None,
+                       y: str | None = None) -> Axes:
+    """Prefer-longer rate against the length difference: one line per rater, humans beside each judge.
+
+    The humans' rate on the same pairs is drawn in black with squares and a dashed line, each judge in its
+    own colour and marker; marker areas grow with the number of pairs in the bin (when ``n`` is given).
+    A horizontal line marks 0.5 (no preference for length).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``rater`` (``"humans"`` or a judge name), ``bin`` (centre of a Δ log-length bin) and ``rate``
+        (share of decisive pairs in the bin where the longer response was preferred); optional ``n``.
+        Pointwise length probes give ``score`` (mean score per log-length bin) instead of ``rate``: it is
+        drawn the same way, without the 0.5 line.
+    ax : Axes, optional
+    title : str, optional
+    y : str, optional
+        The column to draw (default ``rate``, else ``score``).
+
+    Returns
+    -------
+    Axes
+    """
+    if y is None:
+        y = "score" if isinstance(frame, pd.DataFrame) and "rate" not in frame and "score" in frame else "rate"
+    why = _check_frame(frame, ("rater", "bin", y))
+    if why:
+        return _no_data(ax, why, title=title)
+    is_rate = y == "rate"
+    df = pd.DataFrame({"rater": frame["rater"].map(str), "bin": _nums(frame["bin"]), "rate": _nums(frame[y]),
+                       "n": _nums(frame["n"]) if "n" in frame.columns else np.full(len(frame), np.nan)})
+    df = df[np.isfinite(df["bin"]) & np.isfinite(df["rate"])]
+    if df.empty:
+        return _no_data(ax, "no data", title=title)
+    raters = _humans_first(_appearance(df["rater"]))
+    styles = _rater_styles(raters)
+    if ax is None:
+        ax = new_figure(7.0, 4.0).add_subplot()
+    n_max = float(np.nanmax(df["n"])) if np.isfinite(df["n"]).any() else math.nan
+    handles = []
+    for r in raters:
+        part = df[df["rater"] == r].sort_values("bin", kind="stable")
+        colour, marker = styles[r]
+        human = _is_human(r)
+        ls = "--" if human else "-"
+        ax.plot(part["bin"], part["rate"], linestyle=ls, color=colour, linewidth=1.4, zorder=2)
+        if math.isfinite(n_max) and n_max > 0:
+            nn = part["n"].fillna(0.0).to_numpy(dtype=float)
+            sizes = 12.0 + 70.0 * np.sqrt(np.clip(nn, 0.0, None) / n_max)
+        else:
+            sizes = np.full(len(part), 36.0)
+        ax.scatter(part["bin"], part["rate"], s=sizes, marker=marker, color=colour, edgecolors="black",
+                   linewidths=0.5, zorder=3)
+        handles.append(Line2D([], [], linestyle=ls, color=colour, marker=marker, markeredgecolor="black",
+                              markeredgewidth=0.5, label=_text(r)))
+    if is_rate:
+        ax.axhline(0.5, color="#777777", linewidth=0.9, linestyle=":", zorder=1)
+        ax.text(1.0, 0.5, " 0.5: no length preference", transform=ax.get_yaxis_transform(), fontsize=7,
+                color="#555555", ha="right", va="bottom")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("Δ log length (bin centre)")
+        ax.set_ylabel("prefer-longer rate")
+    else:
+        ax.set_xlabel("log length (bin centre)")
+        ax.set_ylabel(f"mean {_text(y)}")
+    ax.grid(color="#ececec", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(_text(title))
+    if np.isfinite(df["n"]).any():
+        handles.append(Line2D([], [], linestyle="none", marker="o", color="#bbbbbb", markeredgecolor="black",
+                              markeredgewidth=0.5,
+                              label="marker area ∝ pairs in bin" if is_rate else "marker area ∝ items in bin"))
+    _legend_right(ax, handles)
+    return ax
+
+
+# --------------------------------------------------------------------------------------- self-preference
+def _self_preference_panel(ax: Axes, df: pd.DataFrame, groups: Sequence[str],
+                           styles: Mapping[str, tuple[str, str]]) -> bool:
+    """Grouped bars of ``df`` (columns cluster, label, group, value, lo, hi) on ``ax``; True if any whisker."""
+    clusters = _appearance(df["cluster"])
+    labels = [str(df.loc[df["cluster"] == c, "label"].iloc[0]) for c in clusters]
+    present = [g for g in groups if g in set(df["group"])]
+    width = 0.8 / max(1, len(present))
+    x = np.arange(len(clusters), dtype=float)
+    any_whisker = False
+    for g_idx, g in enumerate(present):
+        colour, hatch = styles[g]
+        part = df[df["group"] == g].drop_duplicates("cluster", keep="first").set_index("cluster")
+        xs = x - 0.4 + width * (g_idx + 0.5)
+        vals = np.array([part["value"].get(c, np.nan) for c in clusters], dtype=float)
+        lo = np.array([part["lo"].get(c, np.nan) for c in clusters], dtype=float)
+        hi = np.array([part["hi"].get(c, np.nan) for c in clusters], dtype=float)
+        ok = np.isfinite(vals)
+        ax.bar(xs[ok], vals[ok], width=width * 0.92, color=colour, hatch=hatch, edgecolor="#333333",
+               linewidth=0.5, zorder=2)
+        whisk = ok & np.isfinite(lo) & np.isfinite(hi)
+        if whisk.any():
+            any_whisker = True
+            ax.errorbar(xs[whisk], vals[whisk],
+                        yerr=np.vstack([np.clip(vals[whisk] - lo[whisk], 0, None),
+                                        np.clip(hi[whisk] - vals[whisk], 0, None)]),
+                        fmt="none", ecolor="black", elinewidth=1.0, capsize=3, zorder=3)
+        for i in np.flatnonzero(~ok & np.array([c in part.index for c in clusters])):
+            ax.text(xs[i], 0.0, "undefined", rotation=90, ha="center", va="bottom", fontsize=7,
+                    fontstyle="italic", color="#555555")
+    ax.axhline(0.0, color="#777777", linewidth=0.8, zorder=1)
+    ax.set_xticks(x, labels=[_text(lab) for lab in labels])
+    _rotate_long_labels(ax, labels, limit=12)
+    ax.set_xlim(-0.6, len(clusters) - 0.4)
+    ax.grid(axis="y", color="#ececec", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return any_whisker
+
+
+def plot_self_preference(frame: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None,
+                         ylabel: str | None = None) -> Axes:
+    """Grouped bars with confidence-interval whiskers: one cluster per judge, one bar per group.
+
+    Groups (e.g. ``own`` / ``other``: P(judge prefers own | human prefers own) and P(judge prefers other |
+    human prefers other); or ``judge`` / ``human`` win rates) are told apart by colour and hatch, and keep
+    the same style across panels.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``judge``, ``group`` and ``value``; optional ``ci_low`` and ``ci_high`` (whiskers drawn where
+        both are finite) and ``metric``. With one metric its display name labels the y axis; with several,
+        each metric gets its own panel (values of different metrics are on different scales), or, when ``ax``
+        is given, its own clusters labelled "judge / metric". Judges, groups and metrics keep their order of
+        first appearance.
+    ax : Axes, optional
+        Where to draw; without it a new Figure is made (with several metrics: one panel per metric, all in
+        ``ax.figure.axes``, the first returned).
+    title, ylabel : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    why = _check_frame(frame, ("judge", "group", "value"))
+    if why:
+        return _no_data(ax, why, title=title)
+    nan = np.full(len(frame), np.nan)
+    df = pd.DataFrame({"judge": frame["judge"].map(str), "group": frame["group"].map(str),
+                       "metric": frame["metric"].map(lambda v: "" if _isnan(v) else str(v))
+                       if "metric" in frame.columns else "",
+                       "value": _nums(frame["value"]),
+                       "lo": _nums(frame["ci_low"]) if "ci_low" in frame.columns else nan,
+                       "hi": _nums(frame["ci_high"]) if "ci_high" in frame.columns else nan})
+    groups = _appearance(df["group"])
+    styles = {g: (_SERIES_COLOURS[k % len(_SERIES_COLOURS)], _SERIES_HATCHES[k % len(_SERIES_HATCHES)])
+              for k, g in enumerate(groups)}
+    metrics = _appearance(df["metric"])
+    handles: list[Any] = [matplotlib.patches.Patch(facecolor=styles[g][0], hatch=styles[g][1], edgecolor="#333333",
+                                                   linewidth=0.5, label=_text(g)) for g in groups]
+    ci_handle = Line2D([], [], color="black", linewidth=1.0, marker="_", markersize=6, label="confidence interval")
+    if len(metrics) > 1 and ax is None:
+        ncols = min(3, len(metrics))
+        nrows = math.ceil(len(metrics) / ncols)
+        n_judges = len(_appearance(df["judge"]))
+        fig = new_figure(max(5.0, ncols * (1.6 + 0.5 * n_judges * max(1, len(groups)) ** 0.5)),
+                         3.4 * nrows + 0.5 + (0.3 if title else 0.0))
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        whiskers = False
+        for k, m in enumerate(metrics):
+            part = df[df["metric"] == m].assign(cluster=lambda d: d["judge"], label=lambda d: d["judge"])
+            whiskers |= _self_preference_panel(axes[k], part, groups, styles)
+            axes[k].set_title(_text(display_name(m)) if m else "", fontsize=9)
+            axes[k].set_ylabel(_text(ylabel) if ylabel else ("value" if k % ncols == 0 else ""))
+        for extra_ax in axes[len(metrics):]:
+            fig.delaxes(extra_ax)
+        fig.legend(handles=handles + ([ci_handle] if whiskers else []), loc="outside lower center",
+                   ncols=min(5, len(handles) + 1), frameon=False, fontsize=8)
+        if title:
+            fig.suptitle(_text(title))
+        return axes[0]
+    if len(metrics) > 1:
+        df = df.assign(cluster=df["metric"] + "\x00" + df["judge"],
+                       label=[f"{j}\n{display_name(m)}" for j, m in zip(df["judge"], df["metric"], strict=True)])
+    else:
+        df = df.assign(cluster=df["judge"], label=df["judge"])
+    if ax is None:
+        n_clusters = len(_appearance(df["cluster"]))
+        ax = new_figure(max(4.5, 2.2 + 0.55 * n_clusters * max(1, len(groups))), 4.0).add_subplot()
+    whiskers = _self_preference_panel(ax, df, groups, styles)
+    if ylabel is None and len(metrics) == 1 and metrics[0]:
+        ylabel = display_name(metrics[0])
+    ax.set_ylabel(_text(ylabel) if ylabel else "value")
+    if title:
+        ax.set_title(_text(title))
+    _legend_right(ax, handles + ([ci_handle] if whiskers else []))
+    return ax
+
+
+# ----------------------------------------------------------------------------------------- Bland-Altman
+def _limits_for(judge: str, sub: pd.DataFrame, diff: np.ndarray, limits: Any) -> tuple[float, float, float]:
+    """(mean shift, lower, upper limit of agreement) of one judge: from ``limits``, the frame's optional
+    ``shift`` / ``loa_low`` / ``loa_high`` columns, or computed as mean ± 1.96 SD of the differences."""
+    given: Any = None
+    if isinstance(limits, Mapping):
+        if judge in limits:
+            given = limits[judge]
+        elif {"shift", "lower", "upper"} & set(limits) or {"mean", "loa_low", "loa_high"} & set(limits):
+            given = limits
+    elif isinstance(limits, (tuple, list)) and len(limits) == 3:
+        given = limits
+    if given is None and {"shift", "loa_low", "loa_high"} <= set(sub.columns):
+        vals = [_nums(sub[c]) for c in ("shift", "loa_low", "loa_high")]
+        firsts = [v[np.isfinite(v)] for v in vals]
+        if all(f.size for f in firsts):
+            given = tuple(float(f[0]) for f in firsts)
+    if given is not None:
+        if isinstance(given, Mapping):
+            shift = given.get("shift", given.get("mean", math.nan))
+            lo = given.get("lower", given.get("loa_low", math.nan))
+            hi = given.get("upper", given.get("loa_high", math.nan))
+        else:
+            shift, lo, hi = given
+        return float(shift), float(lo), float(hi)
+    if diff.size == 0:
+        return math.nan, math.nan, math.nan
+    shift = float(np.mean(diff))
+    if diff.size < 2:
+        return shift, math.nan, math.nan
+    sd = float(np.std(diff, ddof=1))
+    return shift, shift - 1.96 * sd, shift + 1.96 * sd
+
+
+def _bland_altman_panel(ax: Axes, df: pd.DataFrame, judges: Sequence[str], limits: Any,
+                        styles: Mapping[str, tuple[str, str]], *, label_lines: bool) -> list[Any]:
+    handles: list[Any] = []
+    counts_max = 1.0
+    groups = {}
+    for j in judges:
+        sub = df[df["judge"] == j]
+        pts = sub.groupby(["mean", "diff"], sort=True).size().reset_index(name="k")
+        groups[j] = (sub, pts)
+        if len(pts):
+            counts_max = max(counts_max, float(pts["k"].max()))
+    for j in judges:
+        sub, pts = groups[j]
+        colour, marker = styles[j]
+        sizes = 14.0 + 90.0 * np.sqrt(pts["k"].to_numpy(dtype=float) / counts_max)
+        ax.scatter(pts["mean"], pts["diff"], s=sizes, marker=marker, color=colour, alpha=0.55,
+                   edgecolors="black", linewidths=0.4, zorder=3)
+        shift, lo, hi = _limits_for(j, sub, sub["diff"].to_numpy(dtype=float), limits)
+        if math.isfinite(shift):
+            ax.axhline(shift, color=colour, linewidth=1.6, zorder=2)
+        for v in (lo, hi):
+            if math.isfinite(v):
+                ax.axhline(v, color=colour, linewidth=1.1, linestyle="--", zorder=2)
+        if label_lines:
+            summary = _limits_summary(shift, lo, hi)
+            head = f"{_text(j)}\n" if j else ""
+            ax.set_title(head + summary, fontsize=9)
+        handles.append(Line2D([], [], linestyle="none", marker=marker, color=colour, markeredgecolor="black",
+                              markeredgewidth=0.4, label=_text(j) if j else "points"))
+    ax.axhline(0.0, color="#999999", linewidth=0.8, linestyle=":", zorder=1)
+    ax.set_xlabel("mean of judge and human score")
+    ax.set_ylabel("judge − human score")
+    ax.grid(color="#ececec", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return handles
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.2f}".replace("-", "−")
+
+
+def _limits_summary(shift: float, lo: float, hi: float) -> str:
+    parts = []
+    if math.isfinite(shift):
+        parts.append(f"shift {_signed(shift)}")
+    if math.isfinite(lo) and math.isfinite(hi):
+        parts.append(f"LoA [{_signed(lo)}, {_signed(hi)}]")
+    return ", ".join(parts)
+
+
+def _line_handles() -> list[Any]:
+    return [Line2D([], [], color="#555555", linewidth=1.6, label="mean shift (judge − human)"),
+            Line2D([], [], color="#555555", linewidth=1.1, linestyle="--",
+                   label="limits of agreement, LoA (mean ± 1.96 SD)")]
+
+
+def plot_bland_altman(frame: pd.DataFrame, ax: Axes | None = None, *, judge: str | None = None,
+                      limits: Any = None, title: str | None = None) -> Axes:
+    """Bland–Altman plot: difference (judge − human) against the mean of the two scores, per item.
+
+    A solid line marks the mean shift (leniency: above 0 the judge scores higher than the humans), dashed
+    lines the limits of agreement (mean ± 1.96 SD of the differences). Items with the same (mean, diff)
+    are drawn once, the marker area growing with their number, so discrete scales do not hide overplotting.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``mean`` and ``diff`` and (unless there is one judge) ``judge``; optional constant columns
+        ``shift``, ``loa_low`` and ``loa_high`` give the lines instead of computing them.
+    ax : Axes, optional
+        Where to draw. Without it a new Figure gets one panel per judge (sharing the y axis; all panels are in
+        ``ax.figure.axes``) and the first panel is returned; with it the judges are overlaid in distinct
+        colours and markers.
+    judge : str, optional
+        Draw only this judge.
+    limits : tuple or mapping, optional
+        ``(shift, lower, upper)`` or ``{"shift": .., "lower": .., "upper": ..}`` for the (single) judge, or
+        ``{judge: (shift, lower, upper)}``, e.g. taken from the result rows.
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+    """
+    why = _check_frame(frame, ("mean", "diff"))
+    if why:
+        return _no_data(ax, why, title=title)
+    extra = [c for c in ("shift", "loa_low", "loa_high") if c in frame.columns]
+    df = pd.DataFrame({"judge": frame["judge"].map(str) if "judge" in frame.columns else "",
+                       "mean": _nums(frame["mean"]), "diff": _nums(frame["diff"]),
+                       **{c: _nums(frame[c]) for c in extra}})
+    if judge is not None:
+        df = df[df["judge"] == str(judge)]
+        if df.empty:
+            return _no_data(ax, f"no data for {judge}", title=title)
+    df = df[np.isfinite(df["mean"]) & np.isfinite(df["diff"])]
+    if df.empty:
+        return _no_data(ax, "no data", title=title)
+    judges = _appearance(df["judge"])
+    styles = {j: _series_style(k) for k, j in enumerate(judges)}
+    if ax is not None:
+        handles = _bland_altman_panel(ax, df, judges, limits, styles, label_lines=len(judges) == 1)
+        _legend_right(ax, (handles if len(judges) > 1 else []) + _line_handles())
+        if title:
+            ax.set_title(_text(title) + ("\n" + ax.get_title() if ax.get_title() else ""), fontsize=10)
+        return ax
+    ncols = min(3, len(judges))
+    nrows = math.ceil(len(judges) / ncols)
+    fig = new_figure(max(4.2, 3.4 * ncols), 3.2 * nrows + (0.4 if title else 0.0))
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
+    for k, j in enumerate(judges):
+        _bland_altman_panel(axes[k], df, [j], limits, styles, label_lines=True)
+        if k % ncols:
+            axes[k].set_ylabel("")
+    for extra_ax in axes[len(judges):]:
+        fig.delaxes(extra_ax)
+    fig.legend(handles=_line_handles(), loc="outside lower center", ncols=2, frameon=False, fontsize=8)
+    if title:
+        fig.suptitle(_text(title))
+    return axes[0]
+
+
+# ----------------------------------------------------------------------------------- score distribution
+def plot_score_distribution(frame: pd.DataFrame, ax: Axes | None = None, *, levels: Sequence[Any] | None = None,
+                            title: str | None = None) -> Axes:
+    """Grouped bars: the share of each score level, humans beside each judge.
+
+    Levels are drawn in the order given (``levels``, else the column's category order, else the order of
+    first appearance in the frame): never sorted, so "poor, fair, good, great" stays in that order. Raters
+    are told apart by colour and hatch; humans come first, in black.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``rater`` (``"humans"`` or a judge), ``value`` (a score level) and ``share`` (0–1).
+    ax : Axes, optional
+    levels : sequence, optional
+        The declared level order; levels in the frame but not listed are appended in order of appearance.
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"rater": ["humans"] * 3, "value": ["poor", "fair", "good"],
+    ...                       "share": [0.2, 0.5, 0.3]})
+    >>> [t.get_text() for t in plot_score_distribution(frame).get_xticklabels()]
+    ['poor', 'fair', 'good']
+    """
+    why = _check_frame(frame, ("rater", "value", "share"))
+    if why:
+        return _no_data(ax, why, title=title)
+    value_order = _appearance(frame["value"])
+    keys: list[str] = []
+    if levels is not None:
+        keys = [str(v) for v in levels]
+    keys += [str(v) for v in value_order if str(v) not in keys]
+    df = pd.DataFrame({"rater": frame["rater"].map(str), "value": frame["value"].map(str),
+                       "share": _nums(frame["share"])})
+    if levels is not None:  # declared levels without data are kept only when some data is on the scale
+        present = set(df["value"])
+        if not present & {str(v) for v in levels}:
+            keys = [k for k in keys if k in present]
+    raters = _humans_first(_appearance(df["rater"]))
+    if ax is None:
+        ax = new_figure(max(5.0, 2.4 + 0.5 * len(keys) * max(1, len(raters)) ** 0.5 * 1.2), 3.8).add_subplot()
+    width = 0.8 / max(1, len(raters))
+    x = np.arange(len(keys), dtype=float)
+    handles = []
+    k_judge = 0
+    for r_idx, r in enumerate(raters):
+        if _is_human(r):
+            colour, hatch = OKABE_ITO["black"], ""
+        else:
+            colour = _SERIES_COLOURS[k_judge % len(_SERIES_COLOURS)]
+            hatch = _SERIES_HATCHES[(k_judge + 1) % len(_SERIES_HATCHES)]
+            k_judge += 1
+        part = df[df["rater"] == r].groupby("value", sort=False)["share"].sum(min_count=1)
+        vals = np.array([part.get(k, np.nan) for k in keys], dtype=float)
+        ok = np.isfinite(vals)
+        xs = x - 0.4 + width * (r_idx + 0.5)
+        ax.bar(xs[ok], vals[ok], width=width * 0.92, color=colour, hatch=hatch,
+               edgecolor="white" if _is_human(r) else "#333333", linewidth=0.5, zorder=2)
+        handles.append(matplotlib.patches.Patch(facecolor=colour, hatch=hatch, edgecolor="#333333", linewidth=0.5,
+                                                label=_text(r)))
+    labels = [_text(k) for k in keys]
+    ax.set_xticks(x, labels=labels)
+    _rotate_long_labels(ax, labels)
+    ax.set_xlim(-0.6, len(keys) - 0.4)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("score level")
+    ax.set_ylabel("share of items")
+    ax.grid(axis="y", color="#ececec", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(_text(title))
+    _legend_right(ax, handles)
+    return ax
+
+
+# --------------------------------------------------------------------------------------- system ranking
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3:
+        return math.nan
+    ra = pd.Series(a[ok]).rank().to_numpy()
+    rb = pd.Series(b[ok]).rank().to_numpy()
+    if np.std(ra) == 0 or np.std(rb) == 0:
+        return math.nan
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def plot_system_ranking(frame: pd.DataFrame, ax: Axes | None = None, *, judge: str | None = None,
+                        title: str | None = None, max_labels: int = 40) -> Axes:
+    """Per-system scores: judge score against human score, one point per (judge, system), labelled.
+
+    A dashed grey identity line (y = x) shows where judge and humans give a system the same score and a
+    line in each judge's colour its least-squares trend; the legend gives each judge's Spearman ρ between
+    the two system rankings (from ``human_rank`` / ``judge_rank`` when given, else from the scores).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns ``system``, ``human_score`` and ``judge_score``; optional ``judge`` (several judges are drawn
+        in distinct colours and markers), ``human_rank`` and ``judge_rank``.
+    ax : Axes, optional
+    judge : str, optional
+        Draw only this judge.
+    title : str, optional
+    max_labels : int
+        Points are labelled with their system name when there are at most this many.
+
+    Returns
+    -------
+    Axes
+    """
+    why = _check_frame(frame, ("system", "human_score", "judge_score"))
+    if why:
+        return _no_data(ax, why, title=title)
+    df = pd.DataFrame({"judge": frame["judge"].map(str) if "judge" in frame.columns else "",
+                       "system": frame["system"].map(str), "x": _nums(frame["human_score"]),
+                       "y": _nums(frame["judge_score"])})
+    has_ranks = {"human_rank", "judge_rank"} <= set(frame.columns)
+    if has_ranks:
+        df["rx"], df["ry"] = _nums(frame["human_rank"]), _nums(frame["judge_rank"])
+    if judge is not None:
+        df = df[df["judge"] == str(judge)]
+    df = df[np.isfinite(df["x"]) & np.isfinite(df["y"])]
+    if df.empty:
+        return _no_data(ax, "no data" if judge is None else f"no data for {judge}", title=title)
+    judges = _appearance(df["judge"])
+    if ax is None:
+        ax = new_figure(6.8, 4.6).add_subplot()
+    handles = []
+    label_points = len(df) <= max_labels
+    for k, j in enumerate(judges):
+        colour, marker = _series_style(k)
+        part = df[df["judge"] == j]
+        ax.scatter(part["x"], part["y"], s=40, marker=marker, color=colour, edgecolors="black", linewidths=0.5,
+                   zorder=3)
+        xs = part["x"].to_numpy(dtype=float)
+        ys = part["y"].to_numpy(dtype=float)
+        if np.unique(xs).size >= 2:
+            slope, icpt = np.polyfit(xs, ys, 1)
+            grid = np.array([xs.min(), xs.max()])
+            ax.plot(grid, slope * grid + icpt, color=colour, linewidth=1.2, zorder=2)
+
+        rho = _spearman(part["rx"].to_numpy(dtype=float), part["ry"].to_numpy(dtype=float)) if has_ranks \
+            else _spearman(xs, ys)
+        name = _text(j) if j else "systems"
+        label = f"{name} (Spearman ρ = {rho:.2f})".replace("= -", "= −") if math.isfinite(rho) else name
+        handles.append(Line2D([], [], color=colour, marker=marker, markeredgecolor="black", markeredgewidth=0.5,
+                              label=label))
+    if label_points:  # each system once, above its highest point (the human score is the same for all judges)
+        mid = (float(df["x"].min()) + float(df["x"].max())) / 2
+        top = df.sort_values("y", ascending=False, kind="stable").drop_duplicates(["system", "x"])
+        top = top.iloc[np.argsort(top.index.to_numpy(), kind="stable")]
+        for xv, yv, s in zip(top["x"], top["y"], top["system"], strict=True):
+            right = xv > mid  # labels point inwards so they stay inside the axes
+            ax.annotate(_text(s), (xv, yv), xytext=(-4 if right else 4, 3), textcoords="offset points",
+                        fontsize=7, color="#333333", ha="right" if right else "left", zorder=4)
+    lo = float(min(df["x"].min(), df["y"].min()))
+    hi = float(max(df["x"].max(), df["y"].max()))
+    pad = 0.06 * ((hi - lo) or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="#888888", linestyle="--", linewidth=0.9, zorder=1)
+    handles.append(Line2D([], [], color="#888888", linestyle="--", linewidth=0.9, label="identity (y = x)"))
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("human score per system")
+    ax.set_ylabel("judge score per system")
+    ax.grid(color="#ececec", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(_text(title))
+    _legend_right(ax, handles)
     return ax
 
 

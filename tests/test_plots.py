@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from metajudge.plots import ROW_STYLES, figure_to_svg, new_figure, plot_confusion, plot_forest, save_figure
-from metajudge.results import RESULT_COLUMNS
+from metajudge.results import RESULT_COLUMNS, display_name
 
 LEVELS = ["poor", "fair", "good", "great"]  # declared order, deliberately not alphabetical
 NAN = float("nan")
@@ -179,3 +179,209 @@ def test_integer_like_numpy_counts():
     counts = pd.DataFrame(np.array([[1, 2], [3, 4]], dtype=np.int64), index=["b", "a"], columns=["b", "a"])
     ax = plot_confusion(counts)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "a"]
+
+
+# ------------------------------------------------------------------------------------------ probe plots
+from metajudge.plots import (  # noqa: E402
+    POSITION_CLASS_STYLES,
+    plot_bland_altman,
+    plot_position_classes,
+    plot_prefer_longer,
+    plot_score_distribution,
+    plot_self_preference,
+    plot_system_ranking,
+)
+
+
+def _classes() -> pd.DataFrame:
+    return pd.DataFrame({"judge": ["zeta", "zeta", "zeta", "alpha $x$", "alpha $x$"],
+                         "cls": ["recency", "consistent", "primacy", "consistent", "tie-break"],
+                         "count": [20, 140, 40, 90, 10]})
+
+
+def _prefer_longer() -> pd.DataFrame:
+    bins = [-1.0, 0.0, 1.0]
+    return pd.DataFrame({"rater": ["zeta"] * 3 + ["humans"] * 3, "bin": bins * 2,
+                         "rate": [0.3, 0.5, 0.8, 0.4, 0.5, 0.6], "n": [10, 40, 12, 10, 40, 12]})
+
+
+def _self_pref() -> pd.DataFrame:
+    return pd.DataFrame({"judge": ["zeta", "zeta", "alpha", "alpha"], "group": ["own", "other"] * 2,
+                         "value": [0.6, 0.5, 0.55, NAN], "ci_low": [0.5, 0.4, 0.5, NAN],
+                         "ci_high": [0.7, 0.6, 0.6, NAN]})
+
+
+def _bland_altman() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"judge": ["zeta"] * 30 + ["alpha"] * 30, "mean": rng.integers(0, 5, 60) / 2,
+                         "diff": rng.integers(-2, 3, 60)})
+
+
+def _distribution() -> pd.DataFrame:
+    return pd.DataFrame({"rater": ["zeta"] * 3 + ["humans"] * 4, "value": ["fair", "good", "great"] + LEVELS,
+                         "share": [0.2, 0.5, 0.3, 0.1, 0.2, 0.4, 0.3]})
+
+
+def _ranking() -> pd.DataFrame:
+    return pd.DataFrame({"judge": ["zeta"] * 4, "system": ["sys-b", "sys-a", "$sys$", "sys-d"],
+                         "human_score": [3.1, 2.4, 3.8, 1.9], "judge_score": [3.3, 2.2, 3.9, 2.5],
+                         "human_rank": [2, 3, 1, 4], "judge_rank": [2, 4, 1, 3]})
+
+
+PROBE_PLOTS = [
+    (plot_position_classes, _classes),
+    (plot_prefer_longer, _prefer_longer),
+    (plot_self_preference, _self_pref),
+    (plot_bland_altman, _bland_altman),
+    (plot_score_distribution, _distribution),
+    (plot_system_ranking, _ranking),
+]
+
+
+@pytest.mark.parametrize(("fn", "make"), PROBE_PLOTS, ids=[f.__name__ for f, _ in PROBE_PLOTS])
+def test_probe_plots_return_axes_on_given_axes(fn, make):
+    assert isinstance(fn(make()), Axes)
+    given = new_figure().add_subplot()
+    assert fn(make(), ax=given) is given
+    assert not any(t.get_text().startswith("no data") for t in given.texts)
+
+
+@pytest.mark.parametrize(("fn", "make"), PROBE_PLOTS, ids=[f.__name__ for f, _ in PROBE_PLOTS])
+def test_probe_plots_handle_empty_and_incomplete_frames(fn, make):
+    empty = make().iloc[0:0]
+    ax = fn(empty)
+    assert isinstance(ax, Axes) and [t.get_text() for t in ax.texts] == ["no data"]
+    given = new_figure().add_subplot()
+    assert fn(pd.DataFrame(), ax=given) is given
+    assert given.texts[0].get_text().startswith("no data (missing column")
+    assert fn(None).texts[0].get_text() == "no data"  # type: ignore[arg-type]
+    all_nan = make()
+    numeric = [c for c in all_nan.columns if c in ("count", "rate", "value", "mean", "share", "judge_score")]
+    all_nan[numeric[:1]] = NAN
+    assert isinstance(fn(all_nan), Axes)
+
+
+def test_plot_position_classes():
+    ax = plot_position_classes(_classes(), title="Position")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["zeta\n(n = 200)", "alpha \\$x\\$\n(n = 100)"]  # order of appearance; $ escaped
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [POSITION_CLASS_STYLES[c][2] for c in ("consistent", "primacy", "recency")] + ["tie-break"]
+    hatches = [h.get_hatch() for h in ax.get_legend().legend_handles]
+    assert len(set(hatches)) == 4  # not colour only
+    texts = [t.get_text() for t in ax.texts]
+    assert "140" in texts and "90" in texts and "20" in texts
+    assert ax.get_xlim() == (0.0, 1.0)
+
+
+def test_plot_prefer_longer():
+    ax = plot_prefer_longer(_prefer_longer())
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:2] == ["humans", "zeta"]  # humans first, beside the judge
+    styles = {h.get_label(): (h.get_marker(), h.get_linestyle()) for h in ax.get_legend().legend_handles}
+    assert styles["humans"] != styles["zeta"]
+    assert any(list(line.get_ydata()) == [0.5, 0.5] for line in ax.get_lines())  # reference line
+    without_n = _prefer_longer().drop(columns="n")
+    ax = plot_prefer_longer(without_n)
+    assert "marker area ∝ pairs in bin" not in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_plot_self_preference():
+    ax = plot_self_preference(_self_pref())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["zeta", "alpha"]  # not sorted
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["own", "other"]
+    assert any(t.get_text() == "undefined" for t in ax.texts)
+    assert len(ax.patches) == 3  # the undefined bar is not drawn
+    no_ci = _self_pref().drop(columns=["ci_low", "ci_high"]).assign(metric="self_preference_eo")
+    ax = plot_self_preference(no_ci)
+    assert "confidence interval" not in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_plot_self_preference_several_metrics():
+    bars = pd.DataFrame({"judge": ["zeta", "zeta", "alpha", "alpha"] * 2,
+                         "metric": ["self_preference_eo"] * 4 + ["self_preference_inflation"] * 4,
+                         "group": ["own", "other"] * 2 + ["judge", "human"] * 2,
+                         "value": [0.9, 0.3, 0.7, 0.6, 0.8, 0.6, 0.5, 0.5]})
+    ax = plot_self_preference(bars)
+    assert len(ax.figure.axes) == 2  # one panel per metric: the values are on different scales
+    assert [a.get_title() for a in ax.figure.axes] == [display_name("self_preference_eo"),
+                                                       display_name("self_preference_inflation")]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["zeta", "alpha"]
+    legend = [t.get_text() for t in ax.figure.legends[0].get_texts()]
+    assert legend == ["own", "other", "judge", "human"]
+    given = plot_self_preference(bars, ax=new_figure().add_subplot())
+    labels = [t.get_text() for t in given.get_xticklabels()]
+    assert labels[0] == "zeta\n" + display_name("self_preference_eo") and len(labels) == 4
+
+
+def test_plot_prefer_longer_scores():
+    frame = _prefer_longer().rename(columns={"rate": "score"})
+    ax = plot_prefer_longer(frame)
+    assert ax.get_ylabel() == "mean score"
+    assert not any(list(line.get_ydata()) == [0.5, 0.5] for line in ax.get_lines())
+
+
+def test_plot_bland_altman_panels_and_limits():
+    ax = plot_bland_altman(_bland_altman())
+    assert len(ax.figure.axes) == 2  # one panel per judge
+    assert ax.get_title().startswith("zeta\nshift ")
+    diff = _bland_altman().query("judge == 'zeta'")["diff"]
+    assert f"{diff.mean():+.2f}".replace("-", "−") in ax.get_title()
+    one = plot_bland_altman(_bland_altman(), judge="alpha")
+    assert len(one.figure.axes) == 1 and one.get_title().startswith("alpha")
+    fixed = plot_bland_altman(_bland_altman(), judge="zeta", limits=(0.5, -1.0, 2.0))
+    assert fixed.get_title() == "zeta\nshift +0.50, LoA [−1.00, +2.00]"
+    per_judge = plot_bland_altman(_bland_altman(), limits={"zeta": {"shift": 0.25, "lower": -1, "upper": 1}})
+    assert "shift +0.25" in per_judge.get_title()
+    cols = _bland_altman().assign(shift=0.1, loa_low=-0.9, loa_high=1.1)
+    assert "LoA [−0.90, +1.10]" in plot_bland_altman(cols, judge="alpha").get_title()
+    overlay = plot_bland_altman(_bland_altman(), ax=new_figure().add_subplot())
+    assert len(overlay.figure.axes) == 1
+    assert [t.get_text() for t in overlay.get_legend().get_texts()][:2] == ["zeta", "alpha"]
+    no_judge = plot_bland_altman(_bland_altman().drop(columns="judge"))
+    assert no_judge.get_title().startswith("shift ")
+    assert plot_bland_altman(_bland_altman(), judge="nobody").texts[0].get_text() == "no data for nobody"
+
+
+def test_plot_score_distribution_keeps_level_order():
+    ax = plot_score_distribution(_distribution())
+    # order of first appearance ("fair" came first), never alphabetical
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["fair", "good", "great", "poor"]
+    ax = plot_score_distribution(_distribution(), levels=LEVELS)
+    assert [t.get_text() for t in ax.get_xticklabels()] == LEVELS
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["humans", "zeta"]
+    cat = _distribution().assign(value=pd.Categorical(_distribution()["value"], categories=LEVELS, ordered=True))
+    assert [t.get_text() for t in plot_score_distribution(cat).get_xticklabels()] == LEVELS
+    nums = pd.DataFrame({"rater": ["humans"] * 3, "value": [5, 1, 3], "share": [0.2, 0.3, 0.5]})
+    assert [t.get_text() for t in plot_score_distribution(nums, levels=[1, 2, 3, 4, 5]).get_xticklabels()] == \
+        ["1", "2", "3", "4", "5"]
+
+
+def test_plot_system_ranking():
+    ax = plot_system_ranking(_ranking())
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["sys-b", "sys-a", r"\$sys\$", "sys-d"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["zeta (Spearman ρ = 0.80)", "identity (y = x)"]
+    assert len(ax.get_lines()) == 2  # trend and identity
+    bare = _ranking().drop(columns=["judge", "human_rank", "judge_rank"])
+    ax = plot_system_ranking(bare, max_labels=2)
+    assert ax.texts == [] or all(not t.get_text().startswith("sys") for t in ax.texts)
+    assert plot_system_ranking(_ranking(), judge="other").texts[0].get_text() == "no data for other"
+
+
+def test_probe_plots_deterministic_svg():
+    a = figure_to_svg(plot_bland_altman(_bland_altman()).figure, id_prefix="p-")
+    b = figure_to_svg(plot_bland_altman(_bland_altman()).figure, id_prefix="p-")
+    assert a == b
+
+
+def test_probe_plots_no_pyplot_state():
+    import sys
+
+    for fn, make in PROBE_PLOTS:
+        fn(make())
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        assert plt.get_fignums() == []

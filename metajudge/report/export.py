@@ -22,10 +22,14 @@ from ..results import COVERAGE_COLUMNS, PROBLEM_COLUMNS, RESULT_COLUMNS, Analysi
 
 __all__ = [
     "CSV_FLOAT_FORMAT",
+    "PROBE_ORDER",
+    "PROBE_TITLES",
     "analysis_to_dict",
     "format_confidence",
     "latex_escape",
     "metajudge_version",
+    "probe_title",
+    "probes_to_list",
     "records",
     "results_to_json",
     "safe_filename",
@@ -37,6 +41,16 @@ __all__ = [
 
 #: Float format of every CSV table (10 significant digits: deterministic and lossless enough for reports).
 CSV_FLOAT_FORMAT = "%.10g"
+
+#: The bias probes in report order, and their titles (METRICS.md §5–6).
+PROBE_ORDER: tuple[str, ...] = ("position", "length", "self_preference", "leniency", "system")
+PROBE_TITLES: dict[str, str] = {
+    "position": "Position bias",
+    "length": "Length bias",
+    "self_preference": "Self-preference",
+    "leniency": "Leniency",
+    "system": "System-level validity",
+}
 
 #: Columns holding counts: integral floats in them are written as integers.
 _COUNT_COLUMNS = frozenset({"n", "row", *COVERAGE_COLUMNS[3:]})
@@ -165,9 +179,39 @@ def _confusion_dict(confusion: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     return out
 
 
+def probe_title(probe: Any) -> str:
+    """Title of a probe family ("Position bias"); unknown names are shown with spaces for underscores."""
+    name = "" if probe is None else str(probe)
+    return PROBE_TITLES.get(name, name.replace("_", " ").capitalize() or "Other probe")
+
+
+def probe_sort_key(probe: Any) -> int:
+    """Position of a probe family in :data:`PROBE_ORDER` (unknown families after the known ones)."""
+    return PROBE_ORDER.index(str(probe)) if str(probe) in PROBE_ORDER else len(PROBE_ORDER)
+
+
+def probes_to_list(probes: Iterable[Any]) -> list[dict[str, Any]]:
+    """The probe results as JSON-ready dicts ``{"probe", "description", "counts", "skipped"}``, in the order
+    given; their estimates are rows of ``results`` (section ``"probe"``) and are not repeated here."""
+    out = []
+    for p in probes:
+        counts = getattr(p, "counts", None) or {}
+        out.append({
+            "probe": str(getattr(p, "probe", "")),
+            "description": str(getattr(p, "description", "") or ""),
+            "counts": {str(j): to_jsonable(dict(c) if isinstance(c, Mapping) else c) for j, c in counts.items()},
+            "skipped": [str(x) for x in (getattr(p, "skipped", None) or [])],
+        })
+    return out
+
+
 def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
-    """The analysis as plain JSON-ready data (the content of ``results.json``)."""
-    return {
+    """The analysis as plain JSON-ready data (the content of ``results.json``).
+
+    When bias probes ran (``analysis.probes`` is not empty) a last key ``"probes"`` lists, per probe, its
+    description, counts per judge and what could not be measured (:func:`probes_to_list`).
+    """
+    out = {
         "metajudge_version": metajudge_version(analysis),
         "title": str(analysis.title),
         "scale": to_jsonable(analysis.scale.to_dict()),
@@ -179,6 +223,8 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
         "problems": records(_ordered(analysis.problems, PROBLEM_COLUMNS)),
         "confusion": _confusion_dict(analysis.confusion),
     }
+    out["probes"] = probes_to_list(list(getattr(analysis, "probes", None) or []))
+    return out
 
 
 def results_to_json(analysis: Analysis) -> str:
@@ -224,7 +270,8 @@ def write_tables(analysis: Analysis, directory: str | Path) -> list[Path]:
     """Write the analysis as CSV tables under ``directory/tables/``.
 
     Files: ``results.csv`` (every estimate), ``agreement.csv``, ``ceiling.csv``, ``baselines.csv``,
-    ``comparisons.csv`` (the sections of ``results``), ``coverage.csv``, ``problems.csv`` and one
+    ``comparisons.csv`` (the sections of ``results``), ``coverage.csv``, ``problems.csv``, ``probes.csv``
+    (the bias-probe estimates: section ``probe``) and one
     ``confusion_<judge>.csv`` per judge (judge names made file-name safe by :func:`safe_filename`). Every
     table is written, with its header, even when empty. Floats use ``%.10g``; lines end in ``\\n``.
 
@@ -243,6 +290,7 @@ def write_tables(analysis: Analysis, directory: str | Path) -> list[Path]:
         paths.append(_write_csv(part, out / f"{fname}.csv", index=False))
     paths.append(_write_csv(_ordered(analysis.coverage, COVERAGE_COLUMNS), out / "coverage.csv", index=False))
     paths.append(_write_csv(_ordered(analysis.problems, PROBLEM_COLUMNS), out / "problems.csv", index=False))
+    paths.append(_write_csv(results[results["section"] == "probe"], out / "probes.csv", index=False))
     used: set[str] = set()
     for judge, df in analysis.confusion.items():
         name = safe_filename(judge)
@@ -264,7 +312,7 @@ _LATEX_SPECIAL = {
     ">": r"\textgreater{}", "|": r"\textbar{}",
 }
 _LATEX_GREEK = {"κ": r"$\kappa$", "α": r"$\alpha$", "π": r"$\pi$", "ρ": r"$\rho$", "τ": r"$\tau$",
-                "Δ": r"$\Delta$", "−": r"$-$"}
+                "Δ": r"$\Delta$", "−": r"$-$", "₊": r"$_{+}$", "±": r"$\pm$", "·": r"$\cdot$"}
 _LATEX_TABLE = str.maketrans({**_LATEX_SPECIAL, **_LATEX_GREEK})
 
 
@@ -297,7 +345,7 @@ def _latex_cell(est: Any, lo: Any, hi: Any, digits: int) -> str:
 
 
 _SECTION_TITLES = {"agreement": "LLM judges", "ceiling": "Human ceiling (leave one annotator out)",
-                   "baseline": "Null baselines", "comparison": "Comparisons"}
+                   "baseline": "Null baselines", "comparison": "Comparisons", "probe": "Bias probes"}
 
 
 def _unique(values: Iterable[Any]) -> list[Any]:
@@ -312,11 +360,13 @@ def to_latex(
     label: str | None = None,
     slice: str = "all",  # noqa: A002 - the column is called slice
     digits: int = 3,
+    sections: Sequence[str] | None = None,
 ) -> str:
     r"""A booktabs table of judges (rows) by metrics (columns), cells ``estimate [ci_low, ci_high]``.
 
-    Rows are grouped by section (judges, human ceiling, null baselines; comparisons are left out) in their
-    order of appearance; a judge compared with several references gets one row per reference. Columns use
+    Rows are grouped by section (judges, human ceiling, null baselines, then bias probes, one group per probe
+    family such as "Bias probes: Position bias"; comparisons are left out) in their order of appearance; a
+    judge compared with several references gets one row per reference. Columns use
     the metrics' display names; correlations at dataset / group / system level get one column per level.
     Every string that comes from the data, and the caption, is escaped for LaTeX; ``label`` is written as
     given. Undefined estimates are written ``---``. Needs ``\usepackage{booktabs}``.
@@ -332,6 +382,9 @@ def to_latex(
         Which slice to tabulate (default ``"all"``).
     digits : int
         Decimal places.
+    sections : sequence of str, optional
+        Sections to include (e.g. ``["probe"]`` for a table of the bias probes only); default: all but
+        ``"comparison"``.
 
     Returns
     -------
@@ -359,6 +412,8 @@ def to_latex(
     """
     df = _ordered(results, RESULT_COLUMNS)
     df = df[df["section"].astype(str) != "comparison"]
+    if sections is not None:
+        df = df[df["section"].astype(str).isin([str(x) for x in sections])]
     df = df[df["slice"].fillna("all").astype(str) == slice]
     if metrics is not None:
         metrics = list(metrics)
@@ -370,13 +425,17 @@ def to_latex(
     else:
         metrics = _unique(df["metric"].astype(str))
     df = df.assign(level=df["level"].fillna("item").astype(str).replace("", "item"),
-                   reference=df["reference"].fillna("").astype(str))
+                   reference=df["reference"].fillna("").astype(str),
+                   probe=df["probe"].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
+                                         else str(v)))
     columns: list[tuple[str, str]] = []
     for m in metrics:
         for lv in _unique(df.loc[df["metric"] == m, "level"]):
             columns.append((m, lv))
-    sections = sorted(_unique(df["section"].astype(str)), key=lambda s: (list(_SECTION_TITLES).index(s)
-                                                                            if s in _SECTION_TITLES else 99))
+    order = list(_SECTION_TITLES)
+    groups = sorted(_unique(zip(df["section"].astype(str),
+                                df["probe"].where(df["section"].astype(str) == "probe", ""), strict=True)),
+                    key=lambda g: (order.index(g[0]) if g[0] in order else 99, probe_sort_key(g[1])))
     ncol = 1 + len(columns)
     lines = [r"\begin{table}[htbp]", r"\centering"]
     if caption is not None:
@@ -391,10 +450,14 @@ def to_latex(
         levels = df.loc[(df["metric"] == m) & (df["level"] == lv), "confidence_level"]
         ci.append(latex_escape(f"estimate [{format_confidence(levels)}]"))
     lines.append(" & ".join(["", *ci]) + r" \\")
-    for section in sections:
+    for section, probe in groups:
         part = df[df["section"].astype(str) == section]
+        if section == "probe":
+            part = part[part["probe"] == probe]
         lines.append(r"\midrule")
         title = _SECTION_TITLES.get(section, section)
+        if section == "probe" and probe:
+            title = f"{title}: {probe_title(probe)}"
         lines.append(rf"\multicolumn{{{ncol}}}{{l}}{{\emph{{{latex_escape(title)}}}}} \\")
         keys = _unique(zip(part["judge"].astype(str), part["reference"], strict=True))
         n_refs = part.groupby(part["judge"].astype(str))["reference"].nunique()

@@ -2,7 +2,8 @@
 
 The page has inline CSS and inline SVG figures and nothing else: no scripts, fonts, images or links that
 leave the file, so it opens offline and can be mailed or archived. Jinja2 autoescaping is on, so every
-string that came from the data (judge names, item ids, raw judge outputs) is escaped. The machine-readable
+string that came from the data (judge names, item ids, system names, raw judge outputs, probe notes) is
+escaped. The machine-readable
 results (the same JSON as ``results.json``) are embedded in a ``<script type="application/json"
 id="metajudge-results">`` block with ``<``, ``>`` and ``&`` written as ``\\u003c``, ``\\u003e`` and
 ``\\u0026`` so that data cannot close the block.
@@ -21,14 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from ..results import COVERAGE_COLUMNS, DISPLAY_NAMES, PROBLEM_COLUMNS, RESULT_COLUMNS, Analysis, display_name
 from .export import (
+    PROBE_ORDER,
+    PROBE_TITLES,
     _ordered,
     format_confidence,
     metajudge_version,
+    probe_sort_key,
+    probe_title,
     results_to_json,
     safe_filename,
     write_json,
@@ -39,7 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from jinja2 import Environment
     from matplotlib.figure import Figure
 
-__all__ = ["FIGURE_FORMATS", "HEADLINE_METRICS", "headline_metrics", "render_html", "write_report"]
+__all__ = ["FIGURE_FORMATS", "HEADLINE_METRICS", "PROBE_FRAME_KINDS", "PROBE_ORDER", "PROBE_TITLES",
+           "headline_metrics", "render_html", "write_report"]
 
 #: Priority list for the headline metric (the first one present is plotted as a forest plot).
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -72,6 +79,25 @@ _SECTIONS = {  # section -> (group title, row tag)
     "agreement": ("LLM judges", "judge"),
     "ceiling": ("Human ceiling (leave one annotator out)", "ceiling"),
     "baseline": ("Null baselines", "baseline"),
+}
+#: Plot drawn for a probe frame, by frame name (frames named otherwise are recognised by their columns).
+PROBE_FRAME_KINDS: dict[str, str] = {
+    "classes": "position_classes", "position_classes": "position_classes",
+    "prefer_longer": "prefer_longer", "length_score": "length_score",
+    "self_preference": "self_preference", "bars": "self_preference",
+    "bland_altman": "bland_altman",
+    "distribution": "score_distribution", "score_distribution": "score_distribution",
+    "ranking": "system_ranking", "system_ranking": "system_ranking",
+}
+#: Required columns of each probe plot, used to recognise frames with other names.
+_FRAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "position_classes": ("judge", "cls", "count"),
+    "prefer_longer": ("rater", "bin", "rate"),
+    "length_score": ("rater", "bin", "score"),
+    "bland_altman": ("judge", "mean", "diff"),
+    "score_distribution": ("rater", "value", "share"),
+    "system_ranking": ("system", "human_score", "judge_score"),
+    "self_preference": ("judge", "group", "value"),
 }
 _RAW_LIMIT = 300
 _PROBLEM_EXAMPLES = 10
@@ -150,8 +176,13 @@ def _cell(row: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _metric_label(metric: str) -> str:
-    """Display name of a metric; ``<metric>_difference`` (judge comparisons) shows as "Δ <display name>"."""
-    if metric.endswith("_difference") and metric not in DISPLAY_NAMES:
+    """Display name of a metric; ``<metric>_difference`` (judge comparisons) shows as "Δ <display name>" and
+    ``<metric>_peer_adjusted`` (self-preference) as "<display name> (peer-adjusted)" unless named."""
+    if metric in DISPLAY_NAMES:
+        return display_name(metric)
+    if metric.endswith("_peer_adjusted"):
+        return _metric_label(metric.removesuffix("_peer_adjusted")) + " (peer-adjusted)"
+    if metric.endswith("_difference"):
         return "Δ " + display_name(metric.removesuffix("_difference"))
     return display_name(metric)
 
@@ -185,6 +216,7 @@ def _tidy(results: pd.DataFrame) -> pd.DataFrame:
         metric=df["metric"].map(_str),
         level=df["level"].map(_level),
         slice=df["slice"].map(lambda s: _str(s) or "all"),
+        probe=df["probe"].map(_str),
     )
 
 
@@ -359,10 +391,12 @@ def _provenance(analysis: Analysis) -> dict[str, Any]:
 @dataclass
 class _Figure:
     name: str       # file stem, e.g. "forest_cohen_kappa" or "confusion_gpt-judge"
-    kind: str       # "forest" | "confusion"
-    subject: str    # metric display name or judge name
+    kind: str       # "forest" | "confusion" | "probe"
+    subject: str    # metric display name, judge name, or probe plot kind
     alt: str
     figure: Figure
+    probe: str = ""  # the probe family, for kind "probe"
+    key: int = -1    # index of the probe entry (see _probe_entries), for kind "probe"
 
 
 def _figures(analysis: Analysis, headline: Sequence[str]) -> list[_Figure]:
@@ -398,7 +432,230 @@ def _figures(analysis: Analysis, headline: Sequence[str]) -> list[_Figure]:
                f"({', '.join(str(v) for v in counts.columns)}), in the declared order; each cell shows the count "
                f"and its share of the row.")
         figs.append(_Figure(f"confusion_{name}", "confusion", str(judge), alt, ax.figure))
+    figs += _probe_figures(analysis, used)
     return figs
+
+
+# ------------------------------------------------------------------------------------------ probes
+@dataclass
+class _ProbeEntry:
+    probe: str               # probe family, e.g. "position"
+    result: Any              # the ProbeResult, or None for result rows without one
+    rows: pd.DataFrame       # its estimates (tidy result rows)
+
+
+def _probe_entries(analysis: Analysis) -> list[_ProbeEntry]:
+    """One entry per probe result (and per probe family that has result rows but no ProbeResult), in
+    :data:`PROBE_ORDER` (unknown families after the known ones, in the order given)."""
+    df = _tidy(analysis.results)
+    rows = df[df["section"] == "probe"]
+    entries: list[_ProbeEntry] = []
+    seen: set[str] = set()
+    for res in list(getattr(analysis, "probes", None) or []):
+        name = _str(getattr(res, "probe", ""))
+        if name in seen:  # a second result of the same family: its rows are shown with the first
+            part = rows.iloc[0:0]
+        else:
+            part = rows[rows["probe"] == name]
+            own = getattr(res, "rows", None) or []
+            if part.empty and len(own):
+                part = _tidy(pd.DataFrame(list(own)))
+        seen.add(name)
+        entries.append(_ProbeEntry(name, res, part.reset_index(drop=True)))
+    for name in _unique(rows["probe"]):
+        if name not in seen:
+            seen.add(name)
+            entries.append(_ProbeEntry(name, None, rows[rows["probe"] == name].reset_index(drop=True)))
+    order = sorted(range(len(entries)), key=lambda k: (probe_sort_key(entries[k].probe), k))
+    return [entries[k] for k in order]
+
+
+def _frame_kind(name: str, frame: Any) -> str | None:
+    """Which probe plot draws this frame: by its name, else by its columns; ``None`` for none."""
+    if not isinstance(frame, pd.DataFrame):
+        return None
+    kind = PROBE_FRAME_KINDS.get(str(name))
+    if kind is not None:
+        return kind
+    cols = set(frame.columns)
+    for k, required in _FRAME_COLUMNS.items():
+        if set(required) <= cols:
+            return k
+    return None
+
+
+def _listing(values: Iterable[Any], limit: int = 6) -> str:
+    vals = [str(v) for v in _unique(values)]
+    if len(vals) > limit:
+        return ", ".join(vals[:limit]) + f" and {len(vals) - limit} more"
+    return ", ".join(vals)
+
+
+def _column_values(frame: pd.DataFrame, column: str) -> list[Any]:
+    return _unique(v for v in frame[column] if not _missing(v)) if column in frame.columns else []
+
+
+def _probe_alt(kind: str, frame: pd.DataFrame, levels: Sequence[Any] | None) -> str:
+    if kind == "position_classes":
+        return (f"Stacked horizontal bars, one per judge ({_listing(_column_values(frame, 'judge'))}): the share "
+                "of pairs judged in both presentation orders that were consistent, showed primacy (the first slot "
+                "won) or recency (the second slot won); the counts are written in the bars and listed in the "
+                "counts table.")
+    if kind == "prefer_longer":
+        return ("Line plot of the prefer-longer rate (the share of decisive pairs in which the longer response was "
+                "preferred) against the difference in log length, for "
+                f"{_listing(_column_values(frame, 'rater'))}; humans are drawn dashed in black, marker areas grow "
+                "with the number of pairs, and the dotted line at 0.5 means no preference for length.")
+    if kind == "length_score":
+        return ("Line plot of the mean score per log-length bin for "
+                f"{_listing(_column_values(frame, 'rater'))}; humans are drawn dashed in black and marker areas "
+                "grow with the number of items in the bin.")
+    if kind == "self_preference":
+        metrics = [display_name(str(m)) for m in _column_values(frame, "metric")]
+        panels = f", one panel per metric ({_listing(metrics)})" if len(metrics) > 1 else ""
+        return (f"Grouped bars with confidence-interval whiskers{panels}: one cluster per judge "
+                f"({_listing(_column_values(frame, 'judge'))}) and one bar per group "
+                f"({_listing(_column_values(frame, 'group'))}); the estimates are in the table above.")
+    if kind == "bland_altman":
+        return ("Bland–Altman plot, one panel per judge "
+                f"({_listing(_column_values(frame, 'judge')) or 'one judge'}): the difference between the judge's "
+                "and the human score of each item against their mean; the solid line is the mean shift "
+                "(leniency), the dashed lines the limits of agreement (mean ± 1.96 SD); marker areas grow with "
+                "the number of items at a point.")
+    if kind == "score_distribution":
+        shown = [str(v) for v in (levels or [])] or [str(v) for v in _column_values(frame, "value")]
+        return ("Grouped bars: the share of items at each score level "
+                f"({_listing(shown, 12)}, in the declared order) for "
+                f"{_listing(_column_values(frame, 'rater'))}.")
+    if kind == "system_ranking":
+        n_sys = len(_column_values(frame, "system"))
+        judges = _column_values(frame, "judge")
+        return (f"Scatter plot of the per-system judge score against the human score: one point per system "
+                f"({n_sys} systems){f' and judge ({_listing(judges)})' if judges else ''}, labelled with the "
+                "system name, with the identity line and each judge's trend line; the legend gives Spearman's ρ "
+                "between the two system rankings.")
+    return f"Plot of the {kind} probe data."
+
+
+def _probe_figures(analysis: Analysis, used: set[str]) -> list[_Figure]:
+    from .. import plots
+
+    draw = {
+        "position_classes": plots.plot_position_classes,
+        "prefer_longer": plots.plot_prefer_longer,
+        "length_score": plots.plot_prefer_longer,
+        "self_preference": plots.plot_self_preference,
+        "bland_altman": plots.plot_bland_altman,
+        "score_distribution": plots.plot_score_distribution,
+        "system_ranking": plots.plot_system_ranking,
+    }
+    scale_levels = list(getattr(analysis.scale, "levels", None) or [])
+    figs: list[_Figure] = []
+    for key, entry in enumerate(_probe_entries(analysis)):
+        frames = getattr(entry.result, "frames", None) or {}
+        for fname, frame in frames.items():
+            kind = _frame_kind(fname, frame)
+            if kind is None or frame.empty:
+                continue
+            levels: list[Any] | None = None
+            if kind == "score_distribution" and scale_levels and "value" in frame.columns:
+                declared = {str(v) for v in scale_levels}
+                if {str(v) for v in _column_values(frame, "value")} <= declared:
+                    levels = scale_levels
+            if kind == "score_distribution":
+                ax = draw[kind](frame, levels=levels)
+            elif kind == "bland_altman":
+                ax = draw[kind](frame, limits=_bland_altman_limits(entry.rows) or None)
+            else:
+                ax = draw[kind](frame)
+            name = f"probe_{safe_filename(entry.probe or 'other')}_{safe_filename(fname)}"
+            while name.lower() in used:
+                name += "_"
+            used.add(name.lower())
+            figs.append(_Figure(name, "probe", kind, _probe_alt(kind, frame, levels), ax.figure, entry.probe, key))
+    return figs
+
+
+def _bland_altman_limits(rows: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
+    """judge -> (leniency_shift, bland_altman_lower, bland_altman_upper) from the probe's result rows, for the
+    judges that have all three (slice "all"), so the plot shows the reported numbers."""
+    out: dict[str, tuple[float, float, float]] = {}
+    if rows is None or rows.empty:
+        return out
+    part = rows[(rows["slice"] == "all") & rows["metric"].isin(["leniency_shift", "bland_altman_lower",
+                                                                  "bland_altman_upper"])]
+    for judge in _unique(part["judge"]):
+        sub = part[part["judge"] == judge].drop_duplicates("metric").set_index("metric")["estimate"]
+        vals = [pd.to_numeric(sub.get(m), errors="coerce") for m in
+                ("leniency_shift", "bland_altman_lower", "bland_altman_upper")]
+        if all(v is not None and not _missing(v) and math.isfinite(float(v)) for v in vals):
+            out[str(judge)] = (float(vals[0]), float(vals[1]), float(vals[2]))
+    return out
+
+
+def _count_label(name: Any) -> str:
+    return str(name).replace("_", " ")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, bool, int, float, np.generic))
+
+
+def _probe_counts(counts: Any) -> dict[str, Any] | None:
+    """The counts table: one row per judge, one column per count name (in order of first appearance).
+    Only scalar counts are shown; nested ones (e.g. a K x K table) are in ``results.json``."""
+    if not isinstance(counts, Mapping) or not counts:
+        return None
+    names: list[str] = []
+    for per in counts.values():
+        if isinstance(per, Mapping):
+            names += [str(k) for k, v in per.items() if _scalar(v) and str(k) not in names]
+    if not names:
+        return None
+    rows = []
+    for judge, per in counts.items():
+        per = {str(k): v for k, v in per.items() if _scalar(v)} if isinstance(per, Mapping) else {}
+        rows.append((str(judge), [_count(per[n]) if n in per else "" for n in names]))
+    return {"headers": [_count_label(n) for n in names], "rows": rows}
+
+
+def _probe_columns(rows: pd.DataFrame, p_method: str) -> list[tuple[str, str]]:
+    cols = [("judge", "Judge / rater"), ("metric", "Metric")]
+    if len(rows) and (rows["reference"] != "").any():
+        cols.append(("reference", "Compared with"))
+    if len(rows) and (rows["level"] != "item").any():
+        cols.append(("level", "Level"))
+    if len(rows) and (rows["slice"] != "all").any():
+        cols.append(("slice", "Slice"))
+    return cols + [("estimate", "Estimate"), ("p_value", "p"), ("p_adjusted", f"p ({p_method}-adjusted)"),
+                   ("n", "n"), ("note", "Note")]
+
+
+def _probe_sections(analysis: Analysis, inline: Sequence[Mapping[str, Any]], p_method: str) -> list[dict[str, Any]]:
+    out = []
+    used_ids: set[str] = set()
+    for key, entry in enumerate(_probe_entries(analysis)):
+        res = entry.result
+        anchor = "probe-" + (safe_filename(entry.probe) if entry.probe else "other")
+        while anchor in used_ids:
+            anchor += "-"
+        used_ids.add(anchor)
+        skipped = [str(x) for x in (getattr(res, "skipped", None) or []) if _str(x)]
+        rows = entry.rows
+        figs = [f for f in inline if f["kind"] == "probe" and f["key"] == key]
+        out.append({
+            "id": anchor,
+            "probe": entry.probe,
+            "title": probe_title(entry.probe),
+            "description": _str(getattr(res, "description", "")),
+            "table": {"rows": _long_rows(rows), "ci": format_confidence(rows["confidence_level"])},
+            "columns": _probe_columns(rows, p_method),
+            "counts": _probe_counts(getattr(res, "counts", None)),
+            "skipped": skipped,
+            "not_run": not len(rows) and bool(skipped) and not figs,
+            "figures": figs,
+        })
+    return out
 
 
 def _confusion_tables(analysis: Analysis) -> dict[str, dict[str, Any]]:
@@ -434,11 +691,11 @@ def _context(analysis: Analysis, figures: Sequence[_Figure]) -> dict[str, Any]:
     slice_rows = df[(df["slice"] != "all") & df["section"].isin(list(_SECTIONS))]
     slice_metrics = _main_metrics(analysis, slice_rows, headline) if len(slice_rows) else []
     comparisons = df[df["section"] == "comparison"]
-    levels = df[~df["level"].isin(["item"]) & (df["section"] != "comparison")]
+    levels = df[~df["level"].isin(["item"]) & df["section"].isin(list(_SECTIONS))]
     inline = []
     for k, f in enumerate(figures):
         svg = figure_to_svg(f.figure, title=f.alt, id_prefix=f"fig{k + 1}-")
-        inline.append({"name": f.name, "kind": f.kind, "subject": f.subject, "alt": f.alt,
+        inline.append({"name": f.name, "kind": f.kind, "subject": f.subject, "alt": f.alt, "key": f.key,
                        "svg": Markup(svg)})  # noqa: S704 - Matplotlib escapes text; the title is escaped
     p_method = _str(analysis.extra.get("p_adjust_method")) if isinstance(analysis.extra, Mapping) else ""
     return {
@@ -460,6 +717,8 @@ def _context(analysis: Analysis, figures: Sequence[_Figure]) -> dict[str, Any]:
         "forest": [f for f in inline if f["kind"] == "forest"],
         "confusion": [f for f in inline if f["kind"] == "confusion"],
         "confusion_tables": _confusion_tables(analysis),
+        "probes": _probe_sections(analysis, inline, p_method or "Holm"),
+        "probe_p_method": p_method or "Holm",
         "notes": [str(n) for n in analysis.notes],
         "results_json": _json_for_html(results_to_json(analysis)),
     }
@@ -502,7 +761,8 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, figures: Sequence[s
     -------
     dict of str to Path
         Every file written, keyed by its path relative to ``out_dir`` in POSIX form, e.g.
-        ``"report.html"``, ``"results.json"``, ``"tables/results.csv"``, ``"figures/forest_cohen_kappa.svg"``.
+        ``"report.html"``, ``"results.json"``, ``"tables/results.csv"``, ``"figures/forest_cohen_kappa.svg"``;
+        bias-probe figures are ``"figures/probe_<probe>_<frame>.<format>"``.
     """
     formats = [f.lower().lstrip(".") for f in ([figures] if isinstance(figures, str) else figures)]
     bad = [f for f in formats if f not in FIGURE_FORMATS]
