@@ -252,7 +252,8 @@ def test_bland_altman_limits_from_rows(html):
 def test_peer_adjusted_and_difference_labels():
     from metajudge.report.html import _metric_label
 
-    assert _metric_label("self_preference_eo_peer_adjusted") == display_name("self_preference_eo") + " (peer-adjusted)"
+    assert _metric_label("self_preference_eo_peer_adjusted") == display_name("self_preference_eo_peer_adjusted")
+    assert _metric_label("leniency_shift_peer_adjusted") == display_name("leniency_shift") + " (peer-adjusted)"
     assert _metric_label("cohen_kappa_difference") == "Δ " + display_name("cohen_kappa")
     assert _metric_label("mean_difference") == display_name("mean_difference")
 
@@ -292,7 +293,7 @@ def test_probe_section_absent_without_probes():
     a = make_analysis([])
     html = render_html(a)
     assert 'id="probes"' not in html and "Bias probes" not in html
-    assert "probes" not in json.loads(results_to_json(a))
+    assert json.loads(results_to_json(a))["probes"] == []
 
 
 def test_rows_without_probe_result_and_unnamed_frames():
