@@ -18,7 +18,6 @@ import pandas as pd
 
 from .align import AlignedTable, aggregate_values
 from .estimate import Estimate
-from .metrics import kernels as K
 from .metrics.agreement import DEFAULT_TABLE_METRICS, TABLE_METRICS, _proportion_counts, cluster_tables
 from .metrics.bootstrap import (UndefinedMetricWarning, as_generator, bootstrap_stats, evaluate_replicates,
                                 percentile_interval, wilson_interval)

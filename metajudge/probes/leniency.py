@@ -56,7 +56,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from .base import ProbeResult, ProbeUnavailable, estimate, numeric, probe_row
-from .length import boot_sums, interval, join_notes, paired_ratio_rows, ref_name, score_values
+from ._shared import boot_sums, interval, join_notes, paired_ratio_rows, ref_name, score_values
 
 PROBE = "leniency"
 BA_Z = 1.96

@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from .base import ProbeResult, ProbeUnavailable, estimate, numeric, probe_row
-from .length import boot_sums, interval, item_column, join_notes, pairwise_codes, ref_name, score_values
+from ._shared import boot_sums, interval, item_column, join_notes, pairwise_codes, ref_name, score_values
 
 PROBE = "system"
 MIN_SYSTEMS = 3
