@@ -8,13 +8,19 @@ paths:
     300 items rated for helpfulness on a 1–5 Likert scale by 3 of 4 simulated annotators, and
     three judges: ``strong-judge`` (3 samples per item), ``lenient-judge`` and ``noisy-judge``.
 ``pairwise/``
-    300 pairs of responses (A / B / tie) labelled by 3 simulated annotators, and two judges,
-    ``fair-judge`` and ``primacy-judge``, each run in both presentation orders.
+    300 pairs of responses (A / B / tie) labelled by 3 simulated annotators, and four judges, each run
+    in both presentation orders and each carrying one planted bias: ``fair-judge`` (none),
+    ``primacy-judge`` (position), ``verbose-judge`` (length) and ``basalt-judge`` (self-preference for
+    its own model family); the config maps judges and systems to families for the self-preference probe.
 
-Everything is simulated from latent qualities with :func:`numpy.random.default_rng`; no public data
-is copied. The same seed gives byte-identical files. The generative model, its parameters and the
-behaviour planted in each judge are documented in ``gold_sets/demo/README.md``; the constants below
-are the single source of those numbers.
+Together the two tasks make every bias probe fire: position, length and self-preference on the pairwise
+task, leniency and system-level validity (``lenient-judge``) on the pointwise task.
+
+Everything is simulated from latent qualities with :func:`numpy.random.default_rng`; the pairwise labels
+and verdicts come from :func:`metajudge.simulate.simulate_pairwise`. No public data is copied. The same
+seed gives byte-identical files. The generative model, its parameters and the behaviour planted in each
+judge are documented in ``gold_sets/demo/README.md``; the constants below are the single source of those
+numbers.
 
 The files also carry the defects a real run has, so that coverage reporting is exercised: a few
 unparseable outputs, items missing from one judge, a duplicated row, missing mirrors of pairwise
@@ -29,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .simulate import JudgeSpec, SystemSpec, simulate_pairwise
 
 __all__ = ["simulate_demo"]
 
@@ -114,33 +122,39 @@ PP_LENGTH_MEDIAN: dict[str, float] = {
 PP_LENGTH_LOG_SD = 0.45
 """Log-normal spread of response length around the system median."""
 
-PP_HUMAN = {"length_coef": 0.30, "sd": 0.60, "tie_margin": 0.25}
-"""Pairwise humans: weight on log(length_a/length_b), per-vote noise SD, tie margin."""
+PP_SYSTEMS: tuple[SystemSpec, ...] = tuple(
+    SystemSpec(name, quality, name.split("-")[0], PP_LENGTH_MEDIAN[name]) for name, quality in SYSTEMS.items()
+)
+"""The pairwise systems for :func:`metajudge.simulate.simulate_pairwise`: quality effect, model family (the
+name before the dash: ``aurora`` … ``dune``) and median length."""
+
+PP_HUMAN = {"accuracy": 2.5, "length_preference": 0.75, "tie": 0.6}
+"""Pairwise annotators (ordered logit): log-odds per unit quality difference, per unit log length ratio, and
+the tie threshold."""
 
 PP_ANNOTATORS = ("ann1", "ann2", "ann3")
 """Every pair is labelled by these three annotators."""
 
-PP_FAIR = {
-    "length_coef": 0.30,
-    "item_sd": 0.35,
-    "run_sd": 0.20,
-    "first_bonus": 0.03,
-    "tie_margin": 0.20,
-    "forced_first": 0.0,
-}
-"""``fair-judge``: accurate, the humans' length preference, almost no position bias."""
+_PP_BASE = {"accuracy": 3.0, "noise": 0.5, "tie": 0.75, "length": 0.75}
 
-PP_PRIMACY = {
-    "length_coef": 1.50,
-    "item_sd": 0.50,
-    "run_sd": 0.30,
-    "first_bonus": 0.0,
-    "tie_margin": 0.25,
-    "forced_first": 0.22,
-}
-"""``primacy-judge``: picks the first shown slot in 22% of runs regardless, five times the humans' length weight."""
+PP_JUDGES: tuple[JudgeSpec, ...] = (
+    JudgeSpec("fair-judge", family="cirrus", **_PP_BASE),
+    JudgeSpec("primacy-judge", family="cirrus", position=0.25, **_PP_BASE),
+    JudgeSpec("verbose-judge", family="basalt", **{**_PP_BASE, "length": 3.0}),
+    JudgeSpec("basalt-judge", family="basalt", self_preference=1.5, **_PP_BASE),
+)
+"""The pairwise judges (:class:`metajudge.simulate.JudgeSpec`), one bias each: ``fair-judge`` none (more
+accurate than an annotator, the annotators' length weight); ``primacy-judge`` answers "first shown" in 25% of
+runs regardless of content; ``verbose-judge`` weighs the log length ratio 3.0 instead of 0.75;
+``basalt-judge`` (a model of the basalt family) adds 1.5 log-odds to basalt-13b's answers."""
 
-PP_UNPARSEABLE = {"fair-judge": 3, "primacy-judge": 5}
+PP_FAMILIES: dict[str, str] = {j.name: str(j.family) for j in PP_JUDGES}
+"""Judge -> model family, written to ``probes.self_preference.families`` in the pairwise config."""
+
+PP_GENERATOR_FAMILIES: dict[str, str] = {s.name: s.family_name for s in PP_SYSTEMS}
+"""System -> model family, written to ``probes.self_preference.generator_families``."""
+
+PP_UNPARSEABLE = {"fair-judge": 3, "primacy-judge": 5, "verbose-judge": 2, "basalt-judge": 2}
 """Judge -> number of runs whose judgment has no verdict tag or two conflicting tags."""
 
 PP_MISSING_MIRROR = {"primacy-judge": 3}
@@ -366,13 +380,15 @@ def _simulate_pointwise(rng: np.random.Generator, out: Path) -> Path:
 def _pairwise_config() -> str:
     """YAML text of the pairwise task's configuration."""
     judges = "".join(
-        f"  - name: {name}\n"
-        f"    path: judges/{name}.jsonl\n"
+        f"  - name: {j.name}\n"
+        f"    path: judges/{j.name}.jsonl\n"
         "    columns: {item: item_id, text: judgment, order: order}\n"
         "    extract: mt-bench\n"
         "    order_frame: shown\n"
-        for name in ("fair-judge", "primacy-judge")
+        for j in PP_JUDGES
     )
+    families = ", ".join(f"{k}: {v}" for k, v in PP_FAMILIES.items())
+    generators = ", ".join(f"{k}: {v}" for k, v in PP_GENERATOR_FAMILIES.items())
     return (
         "# Simulated demo, written by `metajudge demo` (metajudge.demo.simulate_demo).\n"
         "# Data card: gold_sets/demo/README.md in the metajudge repository.\n"
@@ -388,62 +404,53 @@ def _pairwise_config() -> str:
         f"{judges}"
         "bootstrap: {n_resamples: 1000, confidence_level: 0.95, seed: 0}\n"
         "slices: [category]\n"
+        "probes:\n"
+        "  self_preference:\n"
+        f"    families: {{{families}}}\n"
+        f"    generator_families: {{{generators}}}\n"
     )
 
 
-def _verdict(d: np.ndarray, margin: float) -> np.ndarray:
-    """Map a preference strength to ``"A"`` (> margin), ``"B"`` (< -margin) or ``"C"`` (tie)."""
-    return np.where(d > margin, "A", np.where(d < -margin, "B", "C"))
-
-
 def _simulate_pairwise(rng: np.random.Generator, out: Path) -> Path:
-    """Simulate and write the pairwise task under ``out``; return its config path."""
+    """Simulate and write the pairwise task under ``out``; return its config path.
+
+    Labels and verdicts come from :func:`metajudge.simulate.simulate_pairwise` (its own seed drawn from
+    ``rng``); ``rng`` also draws the category slice and the planted defects.
+    """
     ids, cat_idx, cat_names = _draw_items(rng, "pair")
-    sys_names = list(SYSTEMS)
-    # Two distinct systems per pair, in random A/B assignment.
-    sys_a = rng.integers(0, len(sys_names), size=N_ITEMS)
-    sys_b = (sys_a + rng.integers(1, len(sys_names), size=N_ITEMS)) % len(sys_names)
-    sys_eff = np.array([SYSTEMS[s] for s in sys_names])
-    q_a = sys_eff[sys_a] + rng.normal(0.0, PP_QUALITY_SD, N_ITEMS)
-    q_b = sys_eff[sys_b] + rng.normal(0.0, PP_QUALITY_SD, N_ITEMS)
-    med = np.array([PP_LENGTH_MEDIAN[s] for s in sys_names])
-    len_a = np.maximum(5, np.rint(med[sys_a] * np.exp(rng.normal(0.0, PP_LENGTH_LOG_SD, N_ITEMS))))
-    len_b = np.maximum(5, np.rint(med[sys_b] * np.exp(rng.normal(0.0, PP_LENGTH_LOG_SD, N_ITEMS))))
-    len_a, len_b = len_a.astype(int), len_b.astype(int)
-    dq = q_a - q_b
-    dlen = np.log(len_a / len_b)
+    sim = simulate_pairwise(
+        N_ITEMS, PP_JUDGES, n_humans=len(PP_ANNOTATORS), systems=PP_SYSTEMS, quality_sd=PP_QUALITY_SD,
+        length_sd=PP_LENGTH_LOG_SD, human_accuracy=PP_HUMAN["accuracy"],
+        human_length_preference=PP_HUMAN["length_preference"], human_tie=PP_HUMAN["tie"],
+        seed=int(rng.integers(0, 2**31 - 1)),
+    )
+    items = sim.gold.drop_duplicates("item_id").set_index("item_id")
+    assert list(items.index) == ids  # the simulator numbers pairs as the demo does
+    category = dict(zip(ids, (cat_names[c] for c in cat_idx)))
 
     # Gold: three annotators per pair, item frame (A / B / tie).
-    d_h = dq[:, None] + PP_HUMAN["length_coef"] * dlen[:, None]
-    d_h = d_h + rng.normal(0.0, PP_HUMAN["sd"], (N_ITEMS, len(PP_ANNOTATORS)))
-    human = _verdict(d_h, PP_HUMAN["tie_margin"])
-    gold_rows: list[dict[str, Any]] = []
-    for i in range(N_ITEMS):
-        for a, name in enumerate(PP_ANNOTATORS):
-            gold_rows.append(
-                {
-                    "item_id": ids[i],
-                    "annotator": name,
-                    "winner": {"A": "A", "B": "B", "C": "tie"}[str(human[i, a])],
-                    "category": cat_names[cat_idx[i]],
-                    "generator_a": sys_names[sys_a[i]],
-                    "generator_b": sys_names[sys_b[i]],
-                    "length_a": int(len_a[i]),
-                    "length_b": int(len_b[i]),
-                }
-            )
+    annotator = {f"h{k + 1}": name for k, name in enumerate(PP_ANNOTATORS)}
+    gold_rows: list[dict[str, Any]] = [
+        {
+            "item_id": r.item_id,
+            "annotator": annotator[r.rater],
+            "winner": r.label,
+            "category": category[r.item_id],
+            "generator_a": r.generator_a,
+            "generator_b": r.generator_b,
+            "length_a": int(r.length_a),
+            "length_b": int(r.length_b),
+        }
+        for r in sim.gold.itertuples(index=False)
+    ]
     _write_jsonl(out / "gold.jsonl", gold_rows)
 
     # Judges: one run per (item, order); verdicts written in the shown frame.
-    for name, p in (("fair-judge", PP_FAIR), ("primacy-judge", PP_PRIMACY)):
-        d_item = dq + p["length_coef"] * dlen + rng.normal(0.0, p["item_sd"], N_ITEMS)
-        runs: dict[str, np.ndarray] = {}
-        for order, sign in (("AB", 1.0), ("BA", -1.0)):
-            # Strength in favour of the first *shown* response.
-            d_shown = sign * d_item + rng.normal(0.0, p["run_sd"], N_ITEMS) + p["first_bonus"]
-            shown = _verdict(d_shown, p["tie_margin"])
-            forced = rng.random(N_ITEMS) < p["forced_first"]
-            runs[order] = np.where(forced, "A", shown)
+    tag = {"A": "A", "B": "B", "tie": "C"}
+    for spec in PP_JUDGES:
+        name = spec.name
+        verdicts = sim.judges[name]
+        runs = {(o, i): tag[v] for o, i, v in zip(verdicts["order"], verdicts["item_id"], verdicts["label"])}
         missing_ba = set(_pick(rng, PP_MISSING_MIRROR.get(name, 0)))
         keys = [(o, i) for o in ("AB", "BA") for i in range(N_ITEMS) if not (o == "BA" and i in missing_ba)]
         bad = set(int(k) for k in rng.choice(len(keys), size=PP_UNPARSEABLE.get(name, 0), replace=False))
@@ -453,7 +460,7 @@ def _simulate_pairwise(rng: np.random.Generator, out: Path) -> Path:
         injected = int(rng.choice(good)) if name == PP_INJECTION_JUDGE else -1
         rows: list[dict[str, Any]] = []
         for k, (order, i) in enumerate(keys):
-            v = str(runs[order][i])
+            v = runs[(order, ids[i])]
             if k in bad:
                 text = _PP_UNPARSEABLE[bad_variant[k]]
             else:
@@ -485,8 +492,10 @@ def simulate_demo(out_dir: str | Path, *, seed: int = 0) -> dict[str, Path]:
       annotators with annotator-specific bias and noise; judges ``strong-judge`` (3 samples per
       item), ``lenient-judge`` (shifted up and compressed) and ``noisy-judge``.
     * ``pairwise``: 300 pairs (A / B / tie) labelled by 3 annotators who slightly prefer longer
-      answers; judges ``fair-judge`` and ``primacy-judge``, each run in both presentation orders,
-      verdicts in the MT-Bench ``[[A]]`` / ``[[B]]`` / ``[[C]]`` format in the shown frame.
+      answers, drawn with :func:`metajudge.simulate.simulate_pairwise`; judges ``fair-judge``,
+      ``primacy-judge`` (position bias), ``verbose-judge`` (length bias) and ``basalt-judge``
+      (self-preference), each run in both presentation orders, verdicts in the MT-Bench ``[[A]]`` /
+      ``[[B]]`` / ``[[C]]`` format in the shown frame.
 
     Files written under ``out_dir``::
 
@@ -496,7 +505,7 @@ def simulate_demo(out_dir: str | Path, *, seed: int = 0) -> dict[str, Path]:
         pairwise/gold.jsonl                 long: item_id, annotator, winner, category,
                                             generator_a, generator_b, length_a, length_b
         pairwise/judges/<judge>.jsonl       item_id, order ("AB" / "BA"), judgment
-        pairwise/metajudge.yaml
+        pairwise/metajudge.yaml             (with probes.self_preference families)
 
     Existing files of the same names are overwritten; other files are left alone.
 

@@ -22,7 +22,7 @@ from metajudge.demo import simulate_demo
 RATING = re.compile(r"Rating:\s*([1-5])\s*$")
 TAG = re.compile(r"\[\[([ABC])\]\]")
 POINTWISE_JUDGES = ("strong-judge", "lenient-judge", "noisy-judge")
-PAIRWISE_JUDGES = ("fair-judge", "primacy-judge")
+PAIRWISE_JUDGES = ("fair-judge", "primacy-judge", "verbose-judge", "basalt-judge")
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,8 @@ def test_jsonl_keys_sorted(demo_dir: Path) -> None:
 def test_config_schema(demo_dir: Path, task: str) -> None:
     root = demo_dir / task
     cfg = yaml.safe_load((root / "metajudge.yaml").read_text(encoding="utf-8"))
-    assert set(cfg) == {"title", "task", "scale", "gold", "judges", "bootstrap", "slices"}
+    base = {"title", "task", "scale", "gold", "judges", "bootstrap", "slices"}
+    assert set(cfg) == (base | {"probes"} if task == "pairwise" else base)
     assert cfg["task"] == task
     assert "simulated" in cfg["title"]
     assert cfg["bootstrap"] == {"n_resamples": 1000, "confidence_level": 0.95, "seed": 0}
@@ -158,6 +159,23 @@ def test_config_schema(demo_dir: Path, task: str) -> None:
             assert judge["columns"] == {"item": "item_id", "text": "judgment", "order": "order"}
             assert judge["extract"] == "mt-bench"
             assert judge["order_frame"] == "shown"
+        # self-preference: every judge has a model family; systems map to theirs
+        sp = cfg["probes"]["self_preference"]
+        assert set(cfg["probes"]) == {"self_preference"}
+        assert sp["families"] == demo.PP_FAMILIES
+        assert set(sp["families"]) == set(PAIRWISE_JUDGES)
+        assert sp["generator_families"] == {s: s.split("-")[0] for s in demo.SYSTEMS}
+        assert sp["families"]["basalt-judge"] == "basalt"
+
+
+@pytest.mark.parametrize("task", ["pointwise", "pairwise"])
+def test_config_loads(demo_dir: Path, task: str) -> None:
+    from metajudge.config import load_config
+
+    cfg = load_config(demo_dir / task / "metajudge.yaml")
+    if task == "pairwise":
+        assert cfg.probes.self_preference.families == demo.PP_FAMILIES
+        assert cfg.probes.self_preference.generator_families == demo.PP_GENERATOR_FAMILIES
 
 
 def test_config_columns_exist(demo_dir: Path) -> None:
@@ -331,12 +349,38 @@ def test_pairwise_planted_behaviour(demo_dir: Path) -> None:
         stats[name] = {"first": first_rate, "pc": consistency, "acc": accuracy, "longer": prefer_longer}
 
     fair, primacy = stats["fair-judge"], stats["primacy-judge"]
+    verbose, basalt = stats["verbose-judge"], stats["basalt-judge"]
+    # position: only primacy-judge
     assert abs(fair["first"] - 0.5) < 0.06
+    for other in (verbose, basalt):
+        assert abs(other["first"] - 0.5) < 0.06
     assert primacy["first"] > fair["first"] + 0.07
     assert fair["pc"] > primacy["pc"] + 0.1
     assert fair["acc"] > primacy["acc"]
     assert fair["acc"] > 0.6
-    assert primacy["longer"] > fair["longer"]
+    # length: verbose-judge prefers the longer answer more than the humans and the other judges
+    decisive = gold[gold["winner"] != "tie"]
+    h_longer = (decisive["winner"].to_numpy()
+                == np.where(decisive["length_a"] > decisive["length_b"], "A", "B")).mean()
+    assert abs(fair["longer"] - h_longer) < 0.04
+    assert verbose["longer"] > h_longer + 0.05
+    assert verbose["longer"] > max(fair["longer"], primacy["longer"], basalt["longer"]) + 0.05
+    # self-preference: basalt-judge's win rate of basalt-13b answers against another system is inflated
+    own_a = items["generator_a"] == "basalt-13b"
+    own_b = items["generator_b"] == "basalt-13b"
+    own_side = pd.Series(np.where(own_a, "A", "B"), index=items.index)[own_a | own_b]
+    h_votes = gold[gold["item_id"].isin(own_side.index)]
+    h_win = ((h_votes["winner"] == h_votes["item_id"].map(own_side)) + 0.5 * (h_votes["winner"] == "tie")).mean()
+    win = {}
+    for name in PAIRWISE_JUDGES:
+        df = _pairwise_judge(demo_dir, name).dropna(subset=["shown"])
+        df = df[df["item_id"].isin(own_side.index)]
+        item = [back[o][v] for o, v in zip(df["order"], df["shown"])]
+        own = df["item_id"].map(own_side).to_numpy()
+        win[name] = float(((np.array(item) == own) + 0.5 * (np.array(item) == "tie")).mean())
+    assert win["basalt-judge"] > h_win + 0.08
+    assert win["basalt-judge"] > max(win["fair-judge"], win["primacy-judge"], win["verbose-judge"]) + 0.05
+    assert abs(win["fair-judge"] - h_win) < 0.05
 
 
 def test_simulate_accepts_str_path(tmp_path: Path) -> None:

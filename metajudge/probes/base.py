@@ -26,6 +26,14 @@ PROBE_METRICS: tuple[str, ...] = (
     "leniency_p_plus", "system_rank_spearman", "system_rank_kendall",
 )
 
+#: Further metric names the probes emit beside the fixed ones.
+PROBE_EXTRA_METRICS: tuple[str, ...] = (
+    "tie_rate", "first_position_excess", "length_odds_ratio", "win_rate_a", "fpr", "fnr", "p_c", "stuart_maxwell",
+    "bland_altman_lower", "bland_altman_upper", "tie_rate_difference", "system_deviation", "self_preference_did",
+    "self_rank_difference", "self_preference_eo_peer_adjusted", "self_preference_inflation_peer_adjusted",
+    "self_preference_did_peer_adjusted", "self_rank_difference_peer_adjusted",
+)
+
 
 class ProbeUnavailable(MetajudgeError):
     """The data cannot support a probe (e.g. no second presentation order, no generator column)."""

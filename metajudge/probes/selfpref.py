@@ -28,13 +28,14 @@ Metrics (one row each per judge with a family; every one with an item-bootstrap 
     judge's) of (judge's metric − peer's metric), both computed for the judge's family on the same matched
     subset: the items both judged, without the responses of the peer's own family ``G`` (pairwise: pairs
     whose other response is of family ``G``; pointwise: ``G``'s outputs; rankings: ``G``'s systems, removed
-    from both rankings), which would carry the peer's own self-preference. A peer that judged fewer than :data:`MIN_PEER_SHARE` of the judge's items in that subset
-    is left out. Why: the plain metrics are 0 for an unbiased judge only when its family's responses are as
-    hard to judge as the others' and the judge is as accurate as the annotators. An accurate, unbiased judge
-    whose family writes the better answers shows a positive EO (it agrees more often with the annotators'
-    noisy "own wins" votes than with their "other wins" votes), and a judge that compresses scores shows a
-    DiD; peers of similar accuracy judging the same items carry the same confound, so the peer-adjusted value
-    isolates what is particular to the judge (it is exact when judge and peers differ only in the bias).
+    from both rankings), which would carry the peer's own self-preference. A peer that judged fewer than
+    :data:`MIN_PEER_SHARE` of the judge's items in that subset is left out. Why: the plain metrics are 0 for
+    an unbiased judge only when its family's responses are as hard to judge as the others' and the judge is
+    as accurate as the annotators. An accurate, unbiased judge whose family writes the better answers shows a
+    positive EO (it agrees more often with the annotators' noisy "own wins" votes than with their "other
+    wins" votes), and a judge that compresses scores shows a DiD; peers of similar accuracy judging the same
+    items carry the same confound, so the peer-adjusted value isolates what is particular to the judge (it is
+    exact when judge and peers differ only in the bias).
 
 Decisions
 ---------
@@ -435,8 +436,10 @@ def _pairwise(table: Any, fam: Mapping[str, str], gen: Mapping[str, str], judges
                  _bar(judge, "self_preference_inflation", "human", v["win_h"])]
         res.counts[judge] = {
             "self_vs_other_pairs": n_items, "both_own_pairs": both, "neither_own_pairs": neither,
-            "pairs_without_judge_verdict": int(no_judge.sum()), "pairs_without_human_vote": int((no_human & ~no_judge).sum()),
-            "judge_runs_own": int(j_own_runs), "judge_runs_other": int(j_oth_runs), "judge_runs_tie": int(jr[:, 1].sum()),
+            "pairs_without_judge_verdict": int(no_judge.sum()),
+            "pairs_without_human_vote": int((no_human & ~no_judge).sum()),
+            "judge_runs_own": int(j_own_runs), "judge_runs_other": int(j_oth_runs),
+            "judge_runs_tie": int(jr[:, 1].sum()),
             "human_votes_own": int(h_own_votes), "human_votes_other": int(h_oth_votes),
             "human_votes_tie": int(hs[:, 1].sum()), "peers": len(peers), "clusters": int(stats.shape[0]),
         }
@@ -567,7 +570,8 @@ def _rank_matrix(scores: pd.DataFrame, rater_rows: pd.Series, prompts: pd.Index,
     sub = scores[rater_rows]
     m = sub.groupby(["prompt", "system"], sort=False)["score"].mean()
     out = np.full((len(prompts), len(systems)), np.nan)
-    out[prompts.get_indexer(m.index.get_level_values(0)), systems.get_indexer(m.index.get_level_values(1))] = m.to_numpy()
+    rows = prompts.get_indexer(m.index.get_level_values(0))
+    out[rows, systems.get_indexer(m.index.get_level_values(1))] = m.to_numpy()
     return out
 
 
