@@ -207,6 +207,7 @@ def analyze(table: AlignedTable, *, metrics: Sequence[str] | None = None, n_resa
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # empty means of undefined replicates: NaN is handled
         # ---------------------------------------------------------------- agreement per judge
         for judge in table.judges:
             p = _judge_pairs(table, judge, ref)
@@ -394,6 +395,7 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
             defined = np.isfinite(vals_pt)
             note = (f"mean over {int(defined.sum())} of {len(humans)} leave-one-out references"
                     + ("" if defined.all() else f"; {int((~defined).sum())} undefined and left out")
+                    + (f"; {bad} of {n_resamples} bootstrap replicates undefined and left out" if bad else "")
                     + coverage_note)
             point = float(vals_pt[defined].mean()) if defined.any() else float("nan")
             n_who = len(covered[who])

@@ -255,7 +255,6 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
     Returns a dict keyed by level name.
     """
     x, y = _numeric_pair(reference, candidate, None, kind)
-    n = len(x)
     gen = as_generator(rng)
     n_missing = int((np.isnan(x) | np.isnan(y)).sum())
     missing_note = f"{n_missing} pair(s) with a missing value on either side left out" if n_missing else ""
