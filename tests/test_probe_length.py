@@ -38,7 +38,7 @@ def _tiny():
             ("p2", 30, 10, "B", ["A", "tie"]),    # A longer: judge 1/1 (tie not decisive), human 0/1
             ("p3", 5, 50, "A", ["A", "A"]),       # B longer: judge 0/2, human 0/1
             ("p4", 40, 40, "A", ["A", "A"]),      # equal lengths: left out of the rates
-            ("p5", 100, 10, "tie", ["A", "B"]),   # human tie: no decisive human verdict, not paired
+            ("p5", 100, 10, "tie", ["A", "B"]),   # human tie: stays in (0/0 for humans), judge 1/2 longer
             ("p6", None, None, "A", ["A", "A"])]  # no length
     gold = pd.DataFrame([{"item_id": i, "rater": "h", "label": h, "length_a": a, "length_b": b}
                          for i, a, b, h, _ in spec])
@@ -49,23 +49,24 @@ def _tiny():
 
 def test_prefer_longer_rates_by_hand():
     res = _run(_tiny())
-    # paired items p1, p2, p3: judge (2 + 1 + 0) / (2 + 1 + 2) = 3/5; humans (1 + 0 + 0) / 3
+    # items p1, p2, p3, p5 (the item set does not depend on the verdicts):
+    # judge (2 + 1 + 0 + 1) / (2 + 1 + 2 + 2) = 4/7; humans (1 + 0 + 0 + 0) / (1 + 1 + 1 + 0) = 1/3
     j, h, ex = _rows(res, "prefer_longer_rate", "j"), _rows(res, "prefer_longer_rate", "humans"), \
         _rows(res, "prefer_longer_excess", "j")
-    assert j["estimate"] == pytest.approx(0.6)
+    assert j["estimate"] == pytest.approx(4 / 7)
     assert h["estimate"] == pytest.approx(1 / 3)
     assert h["rater_kind"] == "human" and h["reference"] == "j"
-    assert ex["estimate"] == pytest.approx(0.6 - 1 / 3)
-    assert j["n"] == h["n"] == ex["n"] == 3
+    assert ex["estimate"] == pytest.approx(4 / 7 - 1 / 3)
+    assert j["n"] == h["n"] == ex["n"] == 4
     assert j["confidence_level"] == 0.95 and j["method"] == "bootstrap-cluster"
     # Wald p of the judge rate against 0.5 with the item-clustered (linearised) SE, written out
-    a, m = np.array([2.0, 1, 0]), np.array([2.0, 1, 2])
-    u = (a - 0.6 * m) / m.mean()
-    se = math.sqrt(3 / 2 * np.sum(u ** 2)) / 3
-    assert j["p_value"] == pytest.approx(2 * sps.norm.sf(0.1 / se))
+    a, m = np.array([2.0, 1, 0, 1]), np.array([2.0, 1, 2, 2])
+    u = (a - 4 / 7 * m) / m.mean()
+    se = math.sqrt(4 / 3 * np.sum(u ** 2)) / 4
+    assert j["p_value"] == pytest.approx(2 * sps.norm.sf((4 / 7 - 0.5) / se))
     c = res.counts["j"]
-    assert c["paired_items"] == 3 and c["equal_length_items"] == 1 and c["missing_length_items"] == 1
-    assert c["items_without_decisive_human"] == 1 and c["tie_rows"] == 1 and c["decisive_rows"] == 5
+    assert c["paired_items"] == 4 and c["equal_length_items"] == 1 and c["missing_length_items"] == 1
+    assert c["items_without_decisive_human"] == 1 and c["tie_rows"] == 1 and c["decisive_rows"] == 7
     assert c["items_without_decisive_judge"] == 0
     # plot frame: humans first, judge rows counted on every item with differing lengths (p1, p2, p3, p5)
     fr = res.frames["prefer_longer"]

@@ -53,13 +53,17 @@ def _check(row, value, p=None):
         assert row["p_value"] == pytest.approx(p, rel=1e-3, abs=1e-300)
 
 
-def _length_crosscheck(res, judge, rows, gold):
-    """rows: item_id, pick_a (bool, decisive judge rows, item frame); gold: item_id, human_a (bool), la, lb."""
+def _length_crosscheck(res, judge, rows, gold, usable_items=None):
+    """rows: item_id, pick_a (bool, decisive judge rows, item frame); gold: item_id, human_a (bool), la, lb.
+
+    The humans' rate is taken on every item with differing lengths and a usable judge verdict (a tie
+    included): the item set must not depend on whether the judge was decisive."""
     g = gold.set_index("item_id")
     r = rows.join(g, on="item_id")
     jr = r[r["la"] != r["lb"]]
     judge_rate = float(((jr["pick_a"]) == (jr["la"] > jr["lb"])).mean())
-    items = jr["item_id"].unique()
+    items = jr["item_id"].unique() if usable_items is None else \
+        [i for i in pd.unique(pd.Series(usable_items)) if g.loc[i, "la"] != g.loc[i, "lb"]]
     gi = g.loc[items]
     human_rate = float((gi["human_a"] == (gi["la"] > gi["lb"])).mean())
     assert _row(res, "prefer_longer_rate", judge)["estimate"] == pytest.approx(judge_rate, abs=1e-12)
@@ -147,7 +151,7 @@ def _judgebench(root):
 
 
 JB_PINS = {  # judge: (prefer_longer_rate, human rate, length_coef, length_coef p)
-    "o1-mini-2024-09-12": (0.494624, 0.491228, 0.245054, 0.513398),
+    "o1-mini-2024-09-12": (0.494624, 0.487032, 0.245054, 0.513398),
     "Skywork_Skywork-Reward-Gemma-2-27B": (0.462536, 0.487032, -0.811381, 0.047670),
 }
 
@@ -164,7 +168,7 @@ def test_judgebench_length_from_text(realdata):
         dec = j["label"].map({"A>B": "first", "B>A": "second"})
         pick_a = np.where(j["order"] == "AB", dec == "first", dec == "second")
         rows = pd.DataFrame({"item_id": j["item_id"], "pick_a": pick_a})[dec.notna().to_numpy()]
-        jr, hr, b1 = _length_crosscheck(res, judge, rows, g)
+        jr, hr, b1 = _length_crosscheck(res, judge, rows, g, usable_items=j.loc[j["label"].notna(), "item_id"])
         assert (jr, hr, b1) == pytest.approx((rate, hrate, coef), abs=1e-6)
         assert _row(res, "length_coef", judge)["p_value"] == pytest.approx(p, abs=1e-6)
         # no length bias beyond the (objective) labels for either judge at the 1% level

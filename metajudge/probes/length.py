@@ -9,8 +9,10 @@ For every judge, on the items where the two responses differ in the feature (len
     Every judge row counts (both orders, all repeats), so the rate is a ratio of sums over items
     ``Σ_i a_i / Σ_i m_i`` (``a_i`` longer-picking rows of item i, ``m_i`` decisive rows). The same rate is
     computed from the human rows on the **same items** (a row with ``judge="humans"``, ``rater_kind="human"``
-    and ``reference=<judge>``). The item set is the items with differing lengths, at least one decisive judge
-    verdict and at least one decisive human verdict, so that the two rates are paired.
+    and ``reference=<judge>``). The item set is the items with differing lengths and a usable verdict from
+    both sides (a tie included, contributing 0/0): it must not depend on whether a side was decisive, since
+    selecting items on the judge's decisiveness shifts the humans' rate on them (a bias found by the
+    calibration tests). The two rates are paired over that set.
 ``prefer_longer_excess``
     judge rate − human rate. The CI is a paired item bootstrap (the same resampled items for both rates); the
     p-value is a two-sided Wald test with the item-clustered (delta-method) standard error of the difference
@@ -216,14 +218,21 @@ def _pairwise(table: Any, feats: pd.DataFrame, source: str, name: str, slice_: s
     val = numeric(d["value"])
     decisive = (val == code_a) | (val == code_b)
 
+    usable = ~np.isnan(val)
+
     def tally(mask: np.ndarray) -> pd.DataFrame:
-        rows = pd.DataFrame({"item_id": d["item_id"].to_numpy()[mask], "pick_a": val[mask] == code_a})
+        """Per item with differing lengths and a usable verdict: longer-picking (sum) and decisive (count)
+        rows. Items whose usable verdicts are all ties stay in with 0/0, so the item set does not depend on
+        the verdicts (selecting items on a decisive verdict biases the other rater's rate)."""
+        rows = pd.DataFrame({"item_id": d["item_id"].to_numpy()[mask], "pick_a": val[mask] == code_a,
+                             "dec": decisive[mask]})
         rows = rows[rows["item_id"].isin(differ[differ].index)]
-        rows["longer"] = rows["pick_a"].to_numpy() == a_longer.reindex(rows["item_id"]).to_numpy()
-        return rows.groupby("item_id", sort=True)["longer"].agg(["sum", "count"])
+        rows["longer"] = rows["dec"].to_numpy() & (rows["pick_a"].to_numpy()
+                                                   == a_longer.reindex(rows["item_id"]).to_numpy())
+        return rows.groupby("item_id", sort=True).agg(sum=("longer", "sum"), count=("dec", "sum"))
 
     human_mask = (d["rater_kind"] == "human").to_numpy()
-    human = tally(human_mask & decisive)
+    human = tally(human_mask & usable)
     # frame: prefer-longer against |Δ|, bins on the items whose lengths differ
     absd = delta_all[differ].abs()
     bin_idx, centres = quantile_bins(absd.to_numpy())
@@ -243,7 +252,7 @@ def _pairwise(table: Any, feats: pd.DataFrame, source: str, name: str, slice_: s
     n_items_total = 0
     for j in table.judges:
         jmask = (d["rater"] == j).to_numpy()
-        jt = tally(jmask & decisive)
+        jt = tally(jmask & usable)
         add_frame(j, jmask & decisive)
         jitems = set(d.loc[jmask, "item_id"])
         counts: dict[str, Any] = {
@@ -254,9 +263,11 @@ def _pairwise(table: Any, feats: pd.DataFrame, source: str, name: str, slice_: s
         }
         common = jt.index.intersection(human.index)
         counts["paired_items"] = len(common)
-        counts["items_without_decisive_human"] = int(len(jt.index.difference(human.index)))
-        counts["items_without_decisive_judge"] = int(len((jitems & set(differ[differ].index)) - set(jt.index)))
-        if len(common) == 0:
+        counts["items_without_decisive_human"] = int(len(jt.index.difference(human.index[human["count"] > 0])))
+        counts["items_without_decisive_judge"] = int(len((jitems & set(differ[differ].index))
+                                                         - set(jt.index[jt["count"] > 0])))
+        if (len(common) == 0 or jt.loc[common, "count"].sum() == 0
+                or human.loc[common, "count"].sum() == 0):
             res.skipped.append(f"{j}: no item with differing {name} has both a decisive judge verdict and a "
                                "decisive human verdict; the prefer-longer rates cannot be paired.")
         else:
