@@ -56,18 +56,15 @@ class AlignedTable:
         d = self.data if kind is None else self.data[self.data["rater_kind"] == kind]
         if self.scale.kind == "interval":
             return d.pivot_table(index="item_id", columns="rater", values="value", aggfunc="mean", sort=True)
-        return d.pivot_table(index="item_id", columns="rater", values="value", aggfunc=_mode, sort=True)
+        # most frequent value per (item, rater); ties: the smallest code
+        cnt = d.dropna(subset=["value"]).groupby(["item_id", "rater", "value"], sort=True).size().rename("n")
+        cnt = cnt.reset_index().sort_values(["item_id", "rater", "n", "value"],
+                                            ascending=[True, True, False, True], kind="stable")
+        top = cnt.drop_duplicates(["item_id", "rater"])
+        return top.pivot(index="item_id", columns="rater", values="value").sort_index()
 
     def rows(self, rater: str) -> pd.DataFrame:
         return self.data[self.data["rater"] == rater]
-
-
-def _mode(s: pd.Series) -> float:
-    v = s.dropna().to_numpy()
-    if v.size == 0:
-        return np.nan
-    vals, counts = np.unique(v, return_counts=True)
-    return float(vals[np.argmax(counts)])
 
 
 def aggregate_values(values: pd.Series, items: pd.Series, how: str, scale: Scale) -> tuple[pd.Series, int]:
@@ -311,7 +308,7 @@ def align(
 
     if judges and len(unusable) == len(judges):
         raise AlignmentError(" ".join(unusable_msgs))
-    keep = ["item_id", "rater", "rater_kind", "label", "value", "order", "shown", "repeat"]
+    keep = ["item_id", "rater", "rater_kind", "label", "value", "order", "shown", "repeat", "raw"]
     data = pd.concat([f[[c for c in keep if c in f.columns] + [c for c in slices if c in f.columns
                                                                  and c not in keep]] for f in frames],
                      ignore_index=True)

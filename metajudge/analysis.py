@@ -277,9 +277,11 @@ def analyze(table: AlignedTable, *, metrics: Sequence[str] | None = None, n_resa
     res = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     res["probe"] = res["probe"].fillna("")
     res = _holm(res)
+    from .disagreements import worst_disagreements_or_empty  # never raises: a display table must not fail a run
+
     return Analysis(results=res, coverage=table.coverage, problems=table.problems, confusion=confusion,
                     scale=scale, config=config or {}, provenance=provenance or {}, notes=notes, title=title,
-                    probes=probe_results)
+                    probes=probe_results, extra={"disagreements": worst_disagreements_or_empty(table)})
 
 
 def _holm(res: pd.DataFrame) -> pd.DataFrame:
@@ -624,6 +626,7 @@ def _comparisons(table: AlignedTable, headline: list[str], names: list[str], ctx
     out = []
     judges = table.judges
     scale = table.scale
+    modal_cache: dict[str, pd.Series] = {}
     for a_i in range(len(judges)):
         for b_i in range(a_i + 1, len(judges)):
             a, b = judges[a_i], judges[b_i]
@@ -654,8 +657,8 @@ def _comparisons(table: AlignedTable, headline: list[str], names: list[str], ctx
                     e = Estimate(f"{m}_difference", d_pt, lo, hi, cl, len(common), "paired-bootstrap", note)
                     out.append(_row("comparison", label, "comparison", "same items, same resamples", e, p_value=p))
                 # exact McNemar on item-level correctness (modal verdict per item)
-                ca = _item_correct(table, a, ref, common)
-                cb = _item_correct(table, b, ref, common)
+                ca = _item_correct(table, a, ref, common, modal_cache)
+                cb = _item_correct(table, b, ref, common, modal_cache)
                 t = np.array([[np.sum(ca & cb), np.sum(ca & ~cb)], [np.sum(~ca & cb), np.sum(~ca & ~cb)]])
                 res = mcnemar(t, exact=True)
                 acc = Estimate("accuracy_difference", float(ca.mean() - cb.mean()), float("nan"), float("nan"), cl,
@@ -698,7 +701,18 @@ def _comparisons(table: AlignedTable, headline: list[str], names: list[str], ctx
     return out
 
 
-def _item_correct(table: AlignedTable, judge: str, ref: pd.Series, items: list[str]) -> np.ndarray:
+def _item_modal(table: AlignedTable, judge: str) -> pd.Series:
+    """Each item's most frequent value among a judge's rows (ties: the smallest code)."""
     rows = table.rows(judge)
-    modal = rows.groupby("item_id")["value"].agg(lambda s: s.value_counts().sort_index().idxmax())
-    return (modal.reindex(items).to_numpy() == ref.reindex(items).to_numpy())
+    cnt = rows.groupby(["item_id", "value"], sort=True).size().rename("n").reset_index()
+    cnt = cnt.sort_values(["item_id", "n", "value"], ascending=[True, False, True], kind="stable")
+    return cnt.drop_duplicates("item_id").set_index("item_id")["value"]
+
+
+def _item_correct(table: AlignedTable, judge: str, ref: pd.Series, items: list[str],
+                  cache: dict[str, pd.Series] | None = None) -> np.ndarray:
+    if cache is None:
+        cache = {}
+    if judge not in cache:
+        cache[judge] = _item_modal(table, judge)
+    return (cache[judge].reindex(items).to_numpy() == ref.reindex(items).to_numpy())

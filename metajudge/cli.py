@@ -125,8 +125,16 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
            figures: Annotated[str, typer.Option("--figures", help="Figure files to write besides the "
                                                                   "inline SVG: none, or a comma list of svg, "
                                                                   "pdf, png.")] = "none",
+           from_: Annotated[Optional[Path], typer.Option("--from", help="Re-render the report of an earlier "
+                                                                        "run from its results.json (or its report "
+                                                                        "folder) without recomputing; no CONFIG "
+                                                                        "or data flags.")] = None,
            ) -> None:
-    """Write DIR/report.html, DIR/results.json and DIR/tables/*.csv for a config."""
+    """Write DIR/report.html, DIR/results.json and DIR/tables/*.csv for a config, or re-render them (--from).
+
+    With --from RESULTS (a results.json or the report folder holding it) nothing is recomputed: the report is
+    rendered again from the stored results, byte for byte what the run wrote.
+    """
     from .errors import MetajudgeError
     from .report.html import FIGURE_FORMATS
 
@@ -135,6 +143,18 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
     if bad:
         raise typer.BadParameter(f"unknown figure format(s) {bad}; use none or a comma list of "
                                  f"{', '.join(FIGURE_FORMATS)}", param_hint="--figures")
+    if from_ is not None:
+        flags = {"CONFIG": config, "--set": set_, "--seed": seed, "--n-resamples": n_resamples, "--probe": probe_,
+                 "--gold": gold, "--judge": judge, "--scale": scale, "--levels": levels, "--item": item,
+                 "--rater": rater, "--label": label, "--judge-label": judge_label, "--judge-text": judge_text,
+                 "--extract": extract}
+        given = [k for k, v in flags.items() if v is not None and v != []]
+        if given:
+            raise typer.BadParameter(f"--from re-renders a finished run and cannot be combined with "
+                                     f"{', '.join(given)}; to recompute, give a CONFIG (or --gold/--judge) "
+                                     "without --from", param_hint="--from")
+        _rerender(from_, output, figs, quiet, debug)
+        return
     try:
         cfg = _build_config(config, set_, gold, judge, scale, levels, item, rater, label, judge_label,
                             judge_text, extract)
@@ -152,6 +172,27 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         _summary(analysis)
         html = Path(output) / "report.html"
         sys.stderr.write(f"wrote {html}, {Path(output) / 'results.json'}, {Path(output) / 'tables'}/\n")
+
+
+def _rerender(source: Path, output: Path, figs: tuple[str, ...], quiet: bool, debug: bool) -> None:
+    """``report --from``: read results.json and write the report folder again, recomputing nothing."""
+    from .errors import MetajudgeError
+
+    try:
+        from .report import write_report
+        from .report.load import load_run
+
+        analysis, path = load_run(source)
+        out = Path(output)
+        if out.resolve() == path.parent.resolve() and not quiet:
+            sys.stderr.write(f"re-rendering in place: {path} is rewritten (the same content)\n")
+        _write(write_report, analysis, out, figures=figs)
+    except MetajudgeError as exc:
+        _fail(exc, debug)
+        return
+    if not quiet:
+        _summary(analysis)
+        sys.stderr.write(f"re-rendered {path} -> {out / 'report.html'}, {out / 'results.json'}, {out / 'tables'}/\n")
 
 
 def _write(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -310,6 +351,169 @@ def format_table(res: Any) -> str:
     return "\n".join(lines)
 
 
+def _run_labels(titles: list[str], paths: list[Path]) -> list[str]:
+    """Names of the compared runs: their titles when those differ, else the file stems, else the folder and
+    stem, else the position ("run 1", ...)."""
+    def distinct(xs: list[str]) -> bool:
+        return all(xs) and len(set(xs)) == len(xs)
+
+    stems = [p.stem if p.name != "results.json" else p.parent.name for p in paths]
+    for cand in (titles, stems, [p.parent.name + "/" + p.stem for p in paths], [str(p) for p in paths]):
+        if distinct(cand):
+            return cand
+    return [f"run {k + 1}" for k in range(len(paths))]
+
+
+def format_leaderboard(board: Any) -> str:
+    """Plain-text leaderboard: a line naming the metric, then rank, judge, run, estimate, CI and n."""
+    import pandas as pd
+
+    from .report.export import format_confidence
+    from .results import display_name
+
+    metric = ", ".join(dict.fromkeys(display_name(str(m)) for m in board["metric"]))
+    levels = [str(v) for v in dict.fromkeys(board["level"]) if str(v) != "item"]
+    ci = format_confidence(board["confidence_level"])
+    width = max([len("judge"), *(len(str(j)) for j in board["judge"])])
+    rwidth = max([len("run"), *(len(str(r)) for r in board["run"])])
+    head = f"{'rank':>4}  {'judge':<{width}}  {'run':<{rwidth}}  {'estimate':>9}  {ci:<19} {'n':>7}"
+    level = f" ({', '.join(levels)})" if levels else ""
+    lines = [f"leaderboard by {metric}{level}, slice all", head, "-" * len(head)]
+    for _, r in board.iterrows():
+        rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
+        est = "—" if pd.isna(r["estimate"]) else f"{r['estimate']:.4f}"
+        ci_t = "" if pd.isna(r["ci_low"]) or pd.isna(r["ci_high"]) else f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+        n = "" if pd.isna(r["n"]) else f"{int(r['n'])}"
+        lines.append(f"{rank:>4}  {str(r['judge']):<{width}}  {str(r['run']):<{rwidth}}  {est:>9}  {ci_t:<19} {n:>7}")
+    return "\n".join(lines)
+
+
+def _leaderboard_html(board: Any, title: str) -> str:
+    import pandas as pd
+    from markupsafe import escape
+
+    from .report.export import format_confidence
+    from .results import display_name
+
+    metric = ", ".join(dict.fromkeys(display_name(str(m)) for m in board["metric"]))
+    ci = format_confidence(board["confidence_level"])
+    rows = []
+    for _, r in board.iterrows():
+        rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
+        est = "—" if r["estimate"] != r["estimate"] else f"{r['estimate']:.3f}".replace("-", "\u2212")
+        ci_t = "" if r["ci_low"] != r["ci_low"] else (f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+                                                      .replace("-", "\u2212"))
+        n = "" if r["n"] != r["n"] else f"{int(r['n']):,}"
+        cls = "" if str(r["kind"]) == "judge" else ' class="ceiling"'
+        rows.append(f"<tr{cls}><td>{rank}</td><td>{escape(str(r['judge']))}</td><td>{escape(str(r['run']))}</td>"
+                    f"<td class=num>{est}</td><td class=num>{ci_t}</td><td class=num>{n}</td></tr>")
+    body = "\n".join(rows)
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + str(escape(title))
+            + "</title><style>body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;"
+            "padding:0 1rem}table{border-collapse:collapse}th,td{padding:.3rem .7rem;border-bottom:1px solid #ccc;"
+            "text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}tr.ceiling td"
+            "{font-style:italic}</style></head><body>\n<h1>" + str(escape(title)) + "</h1>\n<table><thead><tr>"
+            f"<th>Rank</th><th>Judge</th><th>Run</th><th>{escape(metric)}</th><th>{escape(ci)}</th><th>n</th>"
+            "</tr></thead><tbody>\n" + body + "\n</tbody></table>\n</body></html>\n")
+
+
+@app.command()
+def compare(runs: Annotated[list[Path], typer.Argument(help="Two or more results.json files (or report "
+                                                            "folders) of runs on the same gold set.")],
+            output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write "
+                                                           "DIR/leaderboard.csv, .tex and .html.")] = None,
+            fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+            quiet: QuietOpt = False, debug: DebugOpt = False) -> None:
+    """One leaderboard (headline metric per judge, with its CI) from several runs on the same gold set."""
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter(f"--format must be table, csv or json; got {fmt!r}", param_hint="--format")
+    if len(runs) < 2:
+        raise typer.BadParameter("compare needs at least two runs (results.json files or report folders)",
+                                 param_hint="RUNS")
+    from .errors import MetajudgeError
+
+    try:
+        from .report.export import leaderboard, leaderboard_to_latex
+        from .report.load import RunMismatchError, check_comparable, load_run
+
+        loaded = [load_run(r) for r in runs]
+        paths = [p for _, p in loaded]
+        check_comparable([(str(p), a) for a, p in loaded])
+        labels = _run_labels([str(a.title) for a, _ in loaded], paths)
+        try:
+            board = leaderboard(list(zip(labels, [a for a, _ in loaded], strict=True)))
+        except ValueError as exc:
+            raise RunMismatchError(f"cannot build one leaderboard from {', '.join(map(str, paths))}: {exc}") from None
+        if output is not None:
+            out = Path(output)
+
+            def write_all() -> None:
+                out.mkdir(parents=True, exist_ok=True)
+                (out / "leaderboard.csv").write_bytes(
+                    board.to_csv(index=False, float_format="%.10g", lineterminator="\n").encode("utf-8"))
+                (out / "leaderboard.tex").write_bytes(
+                    ("% written by metajudge compare; needs \\usepackage{booktabs}\n" + leaderboard_to_latex(
+                        board, caption="Judges of " + ", ".join(labels) + " ranked on one gold set.",
+                        label="tab:leaderboard")).encode("utf-8"))
+                (out / "leaderboard.html").write_bytes(
+                    _leaderboard_html(board, "metajudge leaderboard: " + ", ".join(labels)).encode("utf-8"))
+
+            _write(write_all)
+    except MetajudgeError as exc:
+        _fail(exc, debug)
+        return
+    if fmt == "table":
+        sys.stdout.write(format_leaderboard(board) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(board.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+    else:
+        import json
+
+        from .report.export import records
+
+        sys.stdout.write(json.dumps(records(board), indent=2, ensure_ascii=False) + "\n")
+    if not quiet and output is not None:
+        sys.stderr.write(f"wrote {out / 'leaderboard.csv'}, {out / 'leaderboard.tex'}, {out / 'leaderboard.html'}\n")
+
+
+@app.command("figures")
+def figures_cmd(run: Annotated[Path, typer.Argument(help="results.json of a run, or the report folder that "
+                                                         "holds it.")],
+                output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder "
+                                                               "(default: RUN's folder/paper).")] = None,
+                fmt: Annotated[str, typer.Option("--format", "-f", help="Comma list of pdf, svg, png.")]
+                = "pdf,svg,png",
+                width: Annotated[str, typer.Option("--width", help="one (3.5 in), two (7.16 in) or both.")]
+                = "both",
+                quiet: QuietOpt = False, debug: DebugOpt = False) -> None:
+    """Paper figures (one- and two-column widths) and LaTeX tables of a run, without recomputing."""
+    from .figures import FIGURE_FORMATS, WIDTH_CHOICES
+
+    formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad or not formats:
+        raise typer.BadParameter(f"unknown figure format(s) {bad}; use a comma list of "
+                                 f"{', '.join(FIGURE_FORMATS)}", param_hint="--format")
+    if width not in WIDTH_CHOICES:
+        raise typer.BadParameter(f"--width must be one of {', '.join(WIDTH_CHOICES)}; got {width!r}",
+                                 param_hint="--width")
+    from .errors import MetajudgeError
+
+    try:
+        from .figures import write_paper
+        from .report.load import load_run
+
+        analysis, path = load_run(run)
+        out = Path(output) if output is not None else path.parent / "paper"
+        written = _write(write_paper, analysis, out, formats=formats, widths=width)
+    except MetajudgeError as exc:
+        _fail(exc, debug)
+        return
+    if not quiet:
+        n_tex = sum(1 for k in written if k.endswith(".tex"))
+        sys.stderr.write(f"wrote {len(written) - n_tex} figure files and {n_tex} LaTeX tables to {out}/\n")
+
+
 @app.command()
 def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("reports/demo"),
          seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation and the bootstrap.")] = 0,
@@ -335,8 +539,9 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Output fol
                 _summary(analysis)
         index = output / "index.html"
         items = "\n".join(f'<li><a href="{t}/report.html">{t}</a></li>' for t, _ in written)
-        _write(lambda p, t: p.write_text(t, encoding="utf-8"), index, "<!doctype html><html><head><meta charset='utf-8'><title>metajudge demo</title></head>"
-                         f"<body><h1>metajudge demo</h1><ul>\n{items}\n</ul></body></html>\n")
+        _write(lambda p, t: p.write_text(t, encoding="utf-8"), index,
+               "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>metajudge demo</title></head>"
+               f"<body><main><h1>metajudge demo</h1><ul>\n{items}\n</ul></main></body></html>\n")
     except MetajudgeError as exc:
         _fail(exc, debug)
         return

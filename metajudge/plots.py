@@ -47,6 +47,7 @@ __all__ = [
     "plot_bland_altman",
     "plot_confusion",
     "plot_forest",
+    "plot_leaderboard",
     "plot_position_classes",
     "plot_prefer_longer",
     "plot_score_distribution",
@@ -1207,3 +1208,170 @@ def figure_to_svg(fig: Figure, *, title: str | None = None, id_prefix: str = "")
         svg = (svg[: head_end - 1] + f' role="img" aria-label="{safe}">' + f"\n <title>{safe}</title>"
                + svg[head_end:])
     return svg.strip() + "\n"
+
+
+# ------------------------------------------------------------------------------------------- leaderboard
+def _leaderboard_rows(results: pd.DataFrame, metric: str, section: str, level: str | None) -> pd.DataFrame:
+    df = results[(results["metric"].astype(str) == metric) & (results["section"].astype(str) == section)]
+    if "slice" in df:
+        df = df[df["slice"].fillna("all").astype(str) == "all"]
+    if "level" in df and len(df):
+        lv = level if level is not None else _default_level(df["level"])
+        df = df[df["level"].fillna("item").astype(str) == lv]
+    return df
+
+
+def plot_leaderboard(
+    results: pd.DataFrame,
+    metric: str,
+    ax: Axes | None = None,
+    *,
+    letters: Mapping[str, str] | None = None,
+    level: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Leaderboard of the judges on one metric, beside the human ceiling and the null baselines.
+
+    Judges are drawn top to bottom from the highest estimate to the lowest (blue circles with their
+    confidence interval, agreement with the aggregated human reference); where the results have the judge
+    scored against the leave-one-annotator-out references (section ``ceiling``), that estimate is drawn in
+    the same row as a green diamond, because it is the number comparable with the human ceiling. The human
+    ceiling (row ``human_ceiling`` of section ``ceiling``) is a hatched orange band over its confidence
+    interval with a dashed line at its estimate. Null baselines follow the judges as purple triangles.
+    Colour, marker and line style all differ, so the plot reads in grey scale.
+
+    Parameters
+    ----------
+    results : DataFrame
+        Rows with :data:`metajudge.results.RESULT_COLUMNS` (e.g. ``Analysis.results``).
+    metric : str
+        snake_case metric name (the headline metric of the report).
+    ax : Axes, optional
+        Where to draw; a new Figure is made when omitted.
+    letters : mapping judge -> str, optional
+        Significance groups (compact letter display) written after each judge's name.
+    level : str, optional
+        Correlation level (default: item, else dataset, group, system).
+    title : str, optional
+
+    Returns
+    -------
+    Axes
+
+    Raises
+    ------
+    ValueError
+        When no judge has a row for ``metric`` (slice "all").
+    """
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be a pandas DataFrame with RESULT_COLUMNS; got {type(results).__name__}.")
+    missing = [c for c in ("section", "judge", "metric", "estimate", "ci_low", "ci_high") if c not in results]
+    if missing:
+        raise ValueError(f"results lack the column(s) {missing}; expected metajudge.results.RESULT_COLUMNS.")
+    judges = _leaderboard_rows(results, metric, "agreement", level)
+    if judges.empty:
+        available = sorted(set(results.loc[results["section"].astype(str) == "agreement", "metric"].astype(str)))
+        raise ValueError(f"no judge rows for metric {metric!r} (slice 'all') in results; metrics present: "
+                         f"{available}.")
+    est_j = pd.to_numeric(judges["estimate"], errors="coerce")
+    judges = (judges.assign(_est=est_j.fillna(-np.inf), _name=judges["judge"].astype(str))
+              .sort_values(["_est", "_name"], ascending=[False, True], kind="stable").reset_index(drop=True))
+    ceiling = _leaderboard_rows(results, metric, "ceiling", level)
+    loao = {str(r["judge"]): r for _, r in ceiling.iterrows()
+            if str(r.get("rater_kind", "")) == "judge"}
+    human = ceiling[ceiling["judge"].astype(str) == "human_ceiling"]
+    baselines = _leaderboard_rows(results, metric, "baseline", level)
+    if len(baselines):
+        b_est = pd.to_numeric(baselines["estimate"], errors="coerce")
+        baselines = (baselines.assign(_est=b_est.fillna(-np.inf), _name=baselines["judge"].astype(str))
+                     .sort_values(["_est", "_name"], ascending=[False, True], kind="stable").reset_index(drop=True))
+
+    letters = dict(letters or {})
+    labels = []
+    for name in judges["judge"].astype(str):
+        lab = _wrap_label(name)
+        if letters.get(name):
+            lab += f"  [{letters[name]}]"
+        labels.append(lab)
+    labels += [_wrap_label(f"baseline: {b}") for b in baselines["judge"].astype(str)] if len(baselines) else []
+    n_j, n = len(judges), len(labels)
+    if ax is None:
+        fig = new_figure(7.4, max(3.0, 2.3 + 0.42 * n))
+        ax = fig.add_subplot()
+    y = np.arange(n, dtype=float)
+    finite: list[float] = []
+
+    def nums(row: Any) -> tuple[float, float, float]:
+        vals = [pd.to_numeric(row.get(c), errors="coerce") for c in ("estimate", "ci_low", "ci_high")]
+        out = tuple(float(v) if v is not None and not _isnan(v) else math.nan for v in vals)
+        finite.extend(v for v in out if math.isfinite(v))
+        return out  # type: ignore[return-value]
+
+    used: list[str] = []
+    if len(human):
+        h_est, h_lo, h_hi = nums(human.iloc[0])
+        if math.isfinite(h_lo) and math.isfinite(h_hi):
+            ax.axvspan(h_lo, h_hi, facecolor=matplotlib.colors.to_rgba(ROW_STYLES["human"][1], 0.18),
+                       edgecolor=ROW_STYLES["human"][1], hatch="//", linewidth=0.6, zorder=0)
+        if math.isfinite(h_est):
+            ax.axvline(h_est, color=ROW_STYLES["human"][1], linestyle="--", linewidth=1.4, zorder=1)
+            used.append("band")
+
+    def draw(i: float, row: Any, kind: str, *, size: float = 7.0, hollow: bool = False, offset: float = 0.0) -> None:
+        label, colour, marker = ROW_STYLES[kind]
+        est, lo, hi = nums(row)
+        yy = i + offset
+        if math.isnan(est):
+            ax.text(0.02, yy, "undefined", color=colour, ha="left", va="center", fontsize=8, fontstyle="italic",
+                    transform=ax.get_yaxis_transform())
+            return
+        if kind not in used:
+            used.append(kind)
+        if math.isfinite(lo) and math.isfinite(hi):
+            ax.hlines(yy, lo, hi, color=colour, linewidth=1.2 if hollow else 1.8,
+                      linestyles="dotted" if hollow else "solid")
+            ax.vlines([lo, hi], yy - 0.1, yy + 0.1, color=colour, linewidth=1.0)
+        ax.plot([est], [yy], linestyle="none", marker=marker, markersize=size,
+                color="white" if hollow else colour, markeredgecolor=colour if hollow else "black",
+                markeredgewidth=1.4 if hollow else 0.6, zorder=3)
+
+    for i, row in judges.iterrows():
+        draw(float(i), row, "judge", offset=-0.12 if str(row["judge"]) in loao else 0.0)
+        if str(row["judge"]) in loao:
+            draw(float(i), loao[str(row["judge"])], "ceiling_judge", size=6.0, hollow=True, offset=0.18)
+    for k, row in baselines.iterrows():
+        draw(float(n_j + k), row, "baseline")
+
+    if finite:
+        lo_x, hi_x = float(min(min(finite), 0.0)), float(max(max(finite), 0.0))
+        pad = 0.05 * ((hi_x - lo_x) or 1.0)
+        ax.set_xlim(lo_x - pad, hi_x + pad)
+    else:
+        ax.set_xlim(-1.0, 1.0)
+    ax.axvline(0.0, color="#999999", linewidth=0.8, linestyle=":", zorder=0)
+    if len(baselines):
+        ax.axhline(n_j - 0.5, color="#bbbbbb", linewidth=0.6)
+    ax.set_yticks(y, labels=[_text(s) for s in labels])
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    cl = judges["confidence_level"] if "confidence_level" in judges else pd.Series([], dtype=float)
+    ax.set_xlabel(_text(f"{display_name(metric)}: estimate and {format_confidence(cl)}"))
+    if title:
+        ax.set_title(_text(title))
+    names = {"judge": "judge vs aggregated humans", "ceiling_judge": "judge vs leave-one-out references",
+             "baseline": "null baseline"}
+    handles: list[Any] = []
+    for k in ("judge", "ceiling_judge", "baseline"):
+        if k in used:
+            _, colour, marker = ROW_STYLES[k]
+            hollow = k == "ceiling_judge"
+            handles.append(Line2D([], [], linestyle=":" if hollow else "-", color=colour, marker=marker,
+                                  markerfacecolor="white" if hollow else colour,
+                                  markeredgecolor=colour if hollow else "black", label=names[k]))
+    if "band" in used:
+        handles.append(matplotlib.patches.Patch(facecolor=matplotlib.colors.to_rgba(ROW_STYLES["human"][1], 0.18),
+                                                edgecolor=ROW_STYLES["human"][1], hatch="//",
+                                                label="human ceiling (band: CI, dashed: estimate)"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=2, frameon=False, fontsize=8)
+    return ax

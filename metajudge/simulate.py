@@ -278,6 +278,8 @@ class Simulation:
         for c in attr_cols:
             flat[c] = item_attrs[c].to_numpy()[pos]
         data = pd.DataFrame({c: pd.Series(v, dtype=object) if v.dtype == object else v for c, v in flat.items()})
+        if "raw" not in data:  # align keeps raw judge text; simulated judges have none
+            data["raw"] = None
         aggregate = default_aggregate(scale)
         ref, n_undef = self._reference(gcode, gpos, len(items), aggregate, k)
         ref = pd.Series(ref, index=pd.Index(items, name="item"), name="v")

@@ -352,3 +352,17 @@ def test_binary_metrics_with_one_observed_class_are_undefined_not_perfect():
     assert np.isnan(m["precision"].estimate) and np.isnan(m["recall"].estimate)
     m = mj.classification_metrics(["no", "no"], ["no", "no"], positive="yes", n_resamples=0)
     assert np.isnan(m["recall"].estimate)
+
+
+def test_rowwise_system_correlations_equal_scipy():
+    from metajudge.metrics.correlation import _point_scipy, _rowwise_corr
+
+    rng = np.random.default_rng(3)
+    ax = rng.integers(0, 4, (50, 7)).astype(float)   # ties on purpose
+    ay = ax + rng.integers(-2, 3, (50, 7))
+    present = np.ones_like(ax, dtype=bool)
+    present[0, 3] = False
+    for kind, variant in [("pearson", "b"), ("spearman", "b"), ("kendall_tau", "b"), ("kendall_tau", "c")]:
+        got = _rowwise_corr(kind, variant, ax, ay, present)
+        exp = [_point_scipy(kind, variant, ax[j][present[j]], ay[j][present[j]]) for j in range(50)]
+        np.testing.assert_allclose(got, exp, atol=1e-12)

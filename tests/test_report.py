@@ -240,7 +240,7 @@ def test_results_json(tmp_path, analysis):
     assert "NaN" not in text and "Infinity" not in text
     data = json.loads(text)
     assert list(data) == ["metajudge_version", "title", "scale", "provenance", "config", "notes", "coverage",
-                          "results", "problems", "confusion", "probes"]
+                          "results", "problems", "confusion", "probe_frames", "extra", "probes"]
     assert data["metajudge_version"] == "0.1.0"
     assert list(data["results"][0]) == RESULT_COLUMNS
     undefined = [r for r in data["results"] if r["judge"] == "majority class"][0]

@@ -242,6 +242,35 @@ def kendall_tau(reference: Any, candidate: Any, *, variant: str = "b", levels: S
                        method=method)
 
 
+def _rowwise_corr(kind: str, variant: str, ax: np.ndarray, ay: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """The correlation of each row of (ax, ay) (b, S) over its present columns, vectorised over rows where
+    every column is present (the rest, rare, one by one)."""
+    out = np.full(ax.shape[0], np.nan)
+    full = present.all(axis=1)
+    if full.any():
+        x, y = ax[full], ay[full]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if kind == "pearson":
+                out[full] = _weighted_pearson_rows(np.ones_like(x), x, y)
+            elif kind == "spearman":
+                out[full] = _weighted_pearson_rows(np.ones_like(x), sps.rankdata(x, axis=1), sps.rankdata(y, axis=1))
+            elif variant == "b":
+                s = x.shape[1]
+                iu = np.triu_indices(s, 1)
+                dx = np.sign(x[:, :, None] - x[:, None, :])[:, iu[0], iu[1]]
+                dy = np.sign(y[:, :, None] - y[:, None, :])[:, iu[0], iu[1]]
+                n0 = len(iu[0])
+                n1 = (dx == 0).sum(axis=1)
+                n2 = (dy == 0).sum(axis=1)
+                out[full] = K._div((dx * dy).sum(axis=1), np.sqrt((n0 - n1) * (n0 - n2)))
+            else:
+                out[full] = [_point_scipy(kind, variant, a, b) for a, b in zip(x, y)]
+    for j in np.flatnonzero(~full):
+        g = present[j]
+        out[j] = _point_scipy(kind, variant, ax[j, g], ay[j, g])
+    return out
+
+
 def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman", variant: str = "b",
                        groups: Any = None, systems: Any = None, confidence_level: float = 0.95,
                        n_resamples: int = 1000, rng: RNGLike = None) -> dict[str, Estimate]:
@@ -310,14 +339,15 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
         elif n_resamples > 0:
             reps = np.empty(n_resamples)
             pos = 0
+            onehot = np.zeros((len(xs), ns))
+            onehot[np.arange(len(xs)), si] = 1.0
             for w in item_weights(len(xs), n_resamples, gen):
-                for j in range(w.shape[0]):
-                    c = np.bincount(si, weights=w[j], minlength=ns)
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        ax = np.bincount(si, weights=w[j] * xs, minlength=ns) / c
-                        ay = np.bincount(si, weights=w[j] * ys, minlength=ns) / c
-                    good = c > 0
-                    reps[pos + j] = _point_scipy(kind, variant, ax[good], ay[good])
+                wf = w.astype(float)
+                c = wf @ onehot
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ax = (wf * xs) @ onehot / c
+                    ay = (wf * ys) @ onehot / c
+                reps[pos:pos + w.shape[0]] = _rowwise_corr(kind, variant, ax, ay, c > 0)
                 pos += w.shape[0]
             lo, hi, bad = percentile_interval(reps, confidence_level)
             meth = "bootstrap"

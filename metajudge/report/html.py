@@ -10,6 +10,17 @@ id="metajudge-results">`` block with ``<``, ``>`` and ``&`` written as ``\\u003c
 
 Rendering is deterministic: the output depends only on the :class:`~metajudge.results.Analysis` (the
 creation time shown is the one recorded in its provenance).
+
+The page opens with a summary (three lines per judge: the headline metric with its interval; where the judge
+sits against the human ceiling, on the same leave-one-annotator-out references, and against the best null
+baseline; the bias-probe tests significant after Holm) and a leaderboard (judges sorted by the headline
+metric, the human ceiling and the baselines as rows, significance groups as a compact letter display of the
+Holm-adjusted paired comparisons: :func:`compact_letter_display`, :func:`significance_letters`). The worst
+disagreements (``analysis.extra["disagreements"]``, see :mod:`metajudge.disagreements`) show the texts
+escaped, cut at 200 characters with the whole text in a ``<details>`` element, and the methods section is
+generated from what was computed (metrics with definitions and references, the interval methods found in
+the ``method`` column, level, resamples, seed, Holm families, conventions, unparseable policies). No script
+runs: sorting tables by clicking would need one, and the only ``<script>`` element is the JSON data block.
 """
 
 from __future__ import annotations
@@ -45,8 +56,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from jinja2 import Environment
     from matplotlib.figure import Figure
 
-__all__ = ["FIGURE_FORMATS", "HEADLINE_METRICS", "PROBE_FRAME_KINDS", "PROBE_ORDER", "PROBE_TITLES",
-           "headline_metrics", "render_html", "write_report"]
+__all__ = ["CI_METHODS", "FIGURE_FORMATS", "HEADLINE_METRICS", "METRIC_DEFINITIONS", "PROBE_FRAME_KINDS",
+           "PROBE_ORDER", "PROBE_TITLES", "REFERENCES", "SIGNIFICANCE_ALPHA", "compact_letter_display",
+           "headline_metrics", "render_html", "significance_letters", "write_report"]
 
 #: Priority list for the headline metric (the first one present is plotted as a forest plot).
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -373,11 +385,15 @@ def _provenance(analysis: Analysis) -> dict[str, Any]:
     created = next((prov[k] for k in ("created_at", "created", "timestamp", "date") if prov.get(k)), None)
     versions = prov.get("versions") if isinstance(prov.get("versions"), Mapping) else {}
     inputs = prov.get("inputs") if isinstance(prov.get("inputs"), Mapping) else {}
-    shown = {"versions", "inputs", "seed", "created_by", "created_at", "created", "timestamp", "date"}
+    shown = {"versions", "inputs", "seed", "created_by", "created_at", "created", "timestamp", "date",
+             "n_resamples", "confidence_level", "config_path"}
     other = {str(k): v for k, v in prov.items() if k not in shown}
     return {
         "version": metajudge_version(analysis),
         "seed": _str(prov.get("seed")) or _DASH,
+        "n_resamples": _str(prov.get("n_resamples")),
+        "confidence_level": _str(prov.get("confidence_level")),
+        "config_path": _str(prov.get("config_path")),
         "created": _str(created) or _DASH,
         "created_by": _str(prov.get("created_by")),
         "versions": [(str(k), _str(v)) for k, v in versions.items()],
@@ -391,7 +407,7 @@ def _provenance(analysis: Analysis) -> dict[str, Any]:
 @dataclass
 class _Figure:
     name: str       # file stem, e.g. "forest_cohen_kappa" or "confusion_gpt-judge"
-    kind: str       # "forest" | "confusion" | "probe"
+    kind: str       # "leaderboard" | "forest" | "confusion" | "probe"
     subject: str    # metric display name, judge name, or probe plot kind
     alt: str
     figure: Figure
@@ -404,6 +420,11 @@ def _figures(analysis: Analysis, headline: Sequence[str]) -> list[_Figure]:
 
     figs: list[_Figure] = []
     results = _ordered(analysis.results, RESULT_COLUMNS)
+    board = board_metric(analysis)
+    if board:
+        lb = _leaderboard_figure(analysis, results, board)
+        if lb is not None:
+            figs.append(lb)
     for m in headline:
         try:
             ax = plot_forest(results, m)
@@ -434,6 +455,37 @@ def _figures(analysis: Analysis, headline: Sequence[str]) -> list[_Figure]:
         figs.append(_Figure(f"confusion_{name}", "confusion", str(judge), alt, ax.figure))
     figs += _probe_figures(analysis, used)
     return figs
+
+
+def _leaderboard_figure(analysis: Analysis, results: pd.DataFrame, metric: str) -> _Figure | None:
+    from ..plots import plot_leaderboard
+
+    df = _tidy(results)
+    board = _leaderboard(analysis, df, [metric])
+    if board is None:
+        return None
+    letters = significance_letters(results, metric)
+    try:
+        ax = plot_leaderboard(results, metric, letters=letters)
+    except ValueError:
+        return None
+    judges = [r for r in board["rows"] if r["kind"] == "judge"]
+    humans = [r for r in board["rows"] if r["kind"] == "ceiling" and r["name"] == "human_ceiling"]
+    bases = [r for r in board["rows"] if r["kind"] == "baseline"]
+    listing = _listing([f"{r['name']} {r['main']['text']}" + (f" (group {r['letters']})" if r["letters"] else "")
+                        for r in judges], 8)
+    band = ""
+    if humans and board["same_metric"]:
+        h = humans[0]["loao"]
+        band = (f"; the human ceiling (leave one annotator out) is the hatched band from its interval with a dashed "
+                f"line at its estimate, {h['text']} {h['ci']}")
+    alt = (f"Leaderboard of {board['metric']}: {len(judges)} judge(s) from highest to lowest ({listing}), each "
+           f"a circle with its {board['ci']} against the aggregated human reference"
+           + (" and a hollow diamond for its agreement with the leave-one-annotator-out references" if any(
+               r["loao"]["cls"] != "absent" for r in judges) and board["same_metric"] else "")
+           + band + (f"; {len(bases)} null baseline(s) below as triangles" if bases else "")
+           + ". The numbers are in the leaderboard table.")
+    return _Figure(f"leaderboard_{safe_filename(metric)}", "leaderboard", board["metric"], alt, ax.figure)
 
 
 # ------------------------------------------------------------------------------------------ probes
@@ -671,6 +723,736 @@ def _confusion_tables(analysis: Analysis) -> dict[str, dict[str, Any]]:
     return out
 
 
+# ------------------------------------------------------------------------------ summary and leaderboard
+#: Significance level of the summary's bias list and of the letter display (on Holm-adjusted p-values).
+SIGNIFICANCE_ALPHA = 0.05
+#: Probe metrics whose test is not a test of a bias: a small p-value there means the judge ranks the
+#: systems like the humans (validity), so they never enter the summary's list of significant biases.
+_NOT_BIAS_METRICS = frozenset({"system_rank_spearman", "system_rank_kendall"})
+_TEXT_LIMIT = 200
+
+
+def _finite(x: Any) -> float:
+    if _missing(x):
+        return math.nan
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return f
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    """A column as a float array (NaN where missing or not a number), for boolean masks."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _pick(df: pd.DataFrame, **eq: Any) -> pd.DataFrame:
+    mask = pd.Series(True, index=df.index)
+    for k, v in eq.items():
+        mask &= df[k] == v
+    return df[mask]
+
+
+def _item_level(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows at the item level when there are any, else at the first of dataset / group / system."""
+    for lv in ("item", "dataset", "group", "system"):
+        part = rows[rows["level"] == lv]
+        if len(part):
+            return part
+    return rows
+
+
+def _one(df: pd.DataFrame, **eq: Any) -> dict[str, Any] | None:
+    part = _item_level(_pick(df, **eq))
+    return part.iloc[0].to_dict() if len(part) else None
+
+
+def _est_text(rec: Mapping[str, Any] | None, digits: int = 3) -> dict[str, str]:
+    if rec is None:
+        return {"text": "", "ci": "", "note": "", "cls": "absent"}
+    return _cell(rec) if digits == 3 else {**_cell(rec), "text": _num(rec.get("estimate"), digits)}
+
+
+def _judge_names(df: pd.DataFrame) -> list[str]:
+    return _unique(df.loc[(df["section"] == "agreement") & (df["rater_kind"] != "human"), "judge"])
+
+
+def compact_letter_display(names: Sequence[str], significant: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Letters for significance groups: two names share a letter if and only if their difference is not
+    significant.
+
+    The insert-and-absorb algorithm of Piepho (2004): start with one letter shared by every name; for each
+    significant pair (i, j), every letter column that holds both is split into a copy without i and a copy
+    without j; after each split, columns that are contained in another column (or repeat one) are absorbed.
+    Columns are then lettered a, b, c, ... by the rank of their best member in ``names`` (which should be
+    ordered best first), so the best name gets "a".
+
+    Parameters
+    ----------
+    names : sequence of str
+        The names, best first (e.g. judges sorted by their estimate).
+    significant : iterable of (str, str)
+        The pairs whose difference is significant; names not in ``names`` are ignored.
+
+    Returns
+    -------
+    dict of str to str
+        name -> its letters (e.g. ``"ab"``), in the order of ``names``.
+
+    Examples
+    --------
+    >>> compact_letter_display(["A", "B", "C"], [("A", "B")])
+    {'A': 'a', 'B': 'b', 'C': 'ab'}
+    """
+    names = _unique(str(n) for n in names)
+    rank = {n: k for k, n in enumerate(names)}
+    pairs = sorted({tuple(sorted((str(a), str(b)), key=rank.__getitem__)) for a, b in significant
+                    if str(a) in rank and str(b) in rank and str(a) != str(b)},
+                   key=lambda p: (rank[p[0]], rank[p[1]]))
+    cols: list[frozenset[str]] = [frozenset(names)] if names else []
+    for a, b in pairs:
+        split: list[frozenset[str]] = []
+        for c in cols:
+            if a in c and b in c:
+                split += [c - {b}, c - {a}]
+            else:
+                split.append(c)
+        kept: list[frozenset[str]] = []
+        for k, c in enumerate(split):  # absorb: drop empty, repeated and contained columns
+            if not c or any(c < d for d in split) or any(c == d for d in split[:k]):
+                continue
+            kept.append(c)
+        cols = kept
+    cols.sort(key=lambda c: sorted(rank[n] for n in c))
+    letters = [_letter(k) for k in range(len(cols))]
+    return {n: "".join(letters[k] for k, c in enumerate(cols) if n in c) for n in names}
+
+
+def _letter(k: int) -> str:
+    alphabet = "abcdefghijklmnopqrstuvwxyz"
+    return alphabet[k] if k < 26 else alphabet[k % 26] + str(k // 26)
+
+
+def significance_letters(results: pd.DataFrame, metric: str, judges: Sequence[str] | None = None, *,
+                         alpha: float = SIGNIFICANCE_ALPHA) -> dict[str, str] | None:
+    """Compact letter display of the judges on ``metric`` from the paired comparisons.
+
+    A pair of judges is significantly different when its comparison row (section ``comparison``, judge
+    ``"<a> vs <b>"``, metric ``"<metric>_difference"``, slice "all") has a Holm-adjusted p-value below
+    ``alpha``; a pair without such a row, or without an adjusted p-value, counts as not significantly
+    different. ``judges`` (default: the judges of the agreement section, sorted by their estimate on
+    ``metric``, best first) sets which judges get letters and in which order.
+
+    Returns
+    -------
+    dict of str to str, or None
+        judge -> letters; ``None`` when no comparison of ``metric`` was computed (fewer than two judges).
+    """
+    df = _tidy(results)
+    if judges is None:
+        rows = _item_level(df[(df["section"] == "agreement") & (df["metric"] == metric) & (df["slice"] == "all")])
+        rows = rows.assign(_e=pd.to_numeric(rows["estimate"], errors="coerce").fillna(-np.inf))
+        judges = _unique(rows.sort_values(["_e", "judge"], ascending=[False, True], kind="stable")["judge"])
+    judges = [str(j) for j in judges]
+    comp = df[(df["section"] == "comparison") & (df["metric"] == f"{metric}_difference") & (df["slice"] == "all")]
+    if len(judges) < 2 or comp.empty:
+        return None
+    by_label = {str(r["judge"]): r for r in comp.to_dict("records")}
+    significant = []
+    found = False
+    for i, a in enumerate(judges):
+        for b in judges[i + 1:]:
+            rec = by_label.get(f"{a} vs {b}") or by_label.get(f"{b} vs {a}")
+            if rec is None:
+                continue
+            found = True
+            p = _finite(rec.get("p_adjusted"))
+            if math.isfinite(p) and p < alpha:
+                significant.append((a, b))
+    if not found:
+        return None
+    return compact_letter_display(judges, significant)
+
+
+#: Metrics that are not chance-corrected: chosen for the summary only when no chance-corrected one is compared.
+_UNCORRECTED = frozenset({"percent_agreement", "accuracy", "balanced_accuracy", "precision", "recall", "f1",
+                          "tpr", "tnr", "mean_difference"})
+
+
+def board_metric(analysis: Analysis) -> str | None:
+    """The metric of the summary, the leaderboard and its significance groups.
+
+    The headline metric (:func:`headline_metrics`) when the judges were compared on it (or when there is
+    nothing to compare); otherwise the first agreement metric, in the headline priority order, on which the
+    paired comparisons between judges were computed, chance-corrected ones first (e.g. Cohen's κ for
+    pairwise and nominal tasks, whose comparisons are computed for κ while the forest plot shows
+    Krippendorff's α), so that the ordering and the letters refer to the same metric.
+    """
+    headline = headline_metrics(analysis)
+    if not headline:
+        return None
+    df = _tidy(analysis.results)
+    compared = {m.removesuffix("_difference") for m in df.loc[df["section"] == "comparison", "metric"]
+                if m.endswith("_difference")}
+    judges = _judge_names(df)
+    if headline[0] in compared or len(judges) < 2 or not compared:
+        return headline[0]
+    present = set(df.loc[(df["section"] == "agreement") & (df["slice"] == "all"), "metric"])
+    order = _unique([*HEADLINE_METRICS, *_MAIN_PRIORITY, *sorted(present)])
+    candidates = [m for m in order if m in compared and m in present]
+    for m in candidates:
+        if m not in _UNCORRECTED:
+            return m
+    return candidates[0] if candidates else headline[0]
+
+
+def _ceiling_metric(df: pd.DataFrame, metric: str) -> str | None:
+    """The metric on which judges are set against the human ceiling: ``metric`` when the ceiling section
+    has it for the humans, else the first agreement metric that it has (e.g. Spearman for interval scales,
+    whose ceiling is computed for correlations only)."""
+    ceil = df[(df["section"] == "ceiling") & (df["slice"] == "all")]
+    have = set(ceil.loc[ceil["judge"].str.startswith("human_ceiling"), "metric"])
+    if metric in have:
+        return metric
+    for m in (*HEADLINE_METRICS, *_MAIN_PRIORITY):
+        if m in have:
+            return m
+    return sorted(have)[0] if have else None
+
+
+def _human_ceiling_row(df: pd.DataFrame, judge: str, metric: str) -> dict[str, Any] | None:
+    ceil = df[(df["section"] == "ceiling") & (df["slice"] == "all")]
+    return _one(ceil, judge=f"human_ceiling@{judge}", metric=metric) or _one(ceil, judge="human_ceiling",
+                                                                              metric=metric)
+
+
+def _best_baseline(df: pd.DataFrame, metric: str) -> dict[str, Any] | None:
+    rows = _item_level(df[(df["section"] == "baseline") & (df["metric"] == metric) & (df["slice"] == "all")])
+    if rows.empty:
+        return None
+    est = pd.to_numeric(rows["estimate"], errors="coerce")
+    if not est.notna().any():
+        return None
+    rows = rows.assign(_e=est).dropna(subset=["_e"]).sort_values(["_e", "judge"], ascending=[False, True],
+                                                                 kind="stable")
+    return rows.iloc[0].to_dict()
+
+
+def _signed(x: float, digits: int = 3) -> str:
+    return ("+" if x > 0 else "") + _num(x, digits)
+
+
+def _bias_lines(df: pd.DataFrame, judge: str, alpha: float) -> tuple[list[str], bool]:
+    """The judge's probe estimates whose Holm-adjusted p-value is below ``alpha`` (one line per test: metrics
+    that share a test are listed together), and whether any probe row with a p-value exists for it."""
+    probe = df[(df["section"] == "probe") & (df["judge"] == judge)]
+    tested = probe[np.isfinite(_floats(probe["p_adjusted"]))]
+    sig = tested[_floats(tested["p_adjusted"]) < alpha]
+    sig = sig[~sig["metric"].isin(list(_NOT_BIAS_METRICS))]
+    humans = df[(df["section"] == "probe") & (df["rater_kind"] == "human") & (df["reference"] == judge)]
+    lines: list[str] = []
+    groups: dict[tuple[str, str, float], list[dict[str, Any]]] = {}
+    for rec in sig.to_dict("records"):
+        key = (rec["probe"], rec["slice"], _finite(rec.get("p_value")))
+        groups.setdefault(key, []).append(rec)
+    for (probe_name, slice_, _), recs in groups.items():
+        parts = [f"{_metric_label(r['metric'])} {_num(r['estimate'])}" for r in recs]
+        text = ", ".join(parts)
+        if slice_ != "all":
+            text += f" ({slice_})"
+        text += f" [{probe_title(probe_name)} probe; Holm p = {_pvalue(recs[0].get('p_adjusted'))}]"
+        shared = humans[(humans["metric"] == recs[0]["metric"]) & (humans["slice"] == slice_)
+                        & (_floats(humans["p_adjusted"]) < alpha)]
+        if len(shared):
+            text += (f"; the humans show it too on the same items ({_num(shared.iloc[0]['estimate'])}, also "
+                     "significant): read the judge-minus-human rows of this probe")
+        lines.append(text)
+    return lines, bool(len(tested))
+
+
+def _position(judge_rec: Mapping[str, Any] | None, human_rec: Mapping[str, Any] | None) -> dict[str, str]:
+    """Where the judge's leave-one-out estimate sits against the human ceiling's interval."""
+    je = _finite(judge_rec.get("estimate")) if judge_rec else math.nan
+    he = _finite(human_rec.get("estimate")) if human_rec else math.nan
+    lo = _finite(human_rec.get("ci_low")) if human_rec else math.nan
+    hi = _finite(human_rec.get("ci_high")) if human_rec else math.nan
+    if not (math.isfinite(je) and math.isfinite(he)):
+        return {"mark": "?", "cls": "unknown", "text": "not comparable (undefined)"}
+    if math.isfinite(lo) and math.isfinite(hi):
+        if je < lo:
+            return {"mark": "▼", "cls": "below", "text": "below the human ceiling's interval"}
+        if je > hi:
+            return {"mark": "▲", "cls": "above", "text": "above the human ceiling's interval"}
+        return {"mark": "●", "cls": "at", "text": "inside the human ceiling's interval"}
+    return ({"mark": "▼", "cls": "below", "text": "below the human ceiling"} if je < he else
+            {"mark": "●", "cls": "at", "text": "at or above the human ceiling (no interval)"})
+
+
+def _versus_baseline(rec: Mapping[str, Any] | None, base: Mapping[str, Any] | None) -> dict[str, str]:
+    je, jlo = (_finite(rec.get("estimate")), _finite(rec.get("ci_low"))) if rec else (math.nan, math.nan)
+    be, bhi = (_finite(base.get("estimate")), _finite(base.get("ci_high"))) if base else (math.nan, math.nan)
+    if not (math.isfinite(je) and math.isfinite(be)):
+        return {"mark": "?", "cls": "unknown", "text": "not comparable (undefined)"}
+    if math.isfinite(jlo) and math.isfinite(bhi):
+        if jlo > bhi:
+            return {"mark": "▲", "cls": "above", "text": "clearly above it (the intervals do not overlap)"}
+        return {"mark": "⚠", "cls": "warn", "text": "not clearly above it (the intervals overlap)"}
+    return ({"mark": "▲", "cls": "above", "text": "above it (no interval)"} if je > be else
+            {"mark": "⚠", "cls": "warn", "text": "not above it"})
+
+
+def _summary(analysis: Analysis, df: pd.DataFrame, headline: Sequence[str]) -> dict[str, Any] | None:
+    """Three lines per judge: the headline estimate, its place between the null baselines and the human
+    ceiling, and the biases significant after Holm."""
+    if not headline:
+        return None
+    metric = headline[0]
+    judges = _judge_names(df)
+    if not judges:
+        return None
+    agree = df[(df["section"] == "agreement") & (df["slice"] == "all")]
+    cmetric = _ceiling_metric(df, metric)
+    ceil = df[(df["section"] == "ceiling") & (df["slice"] == "all")]
+    base = _best_baseline(df, metric)
+    alpha = SIGNIFICANCE_ALPHA
+    probes_ran = bool((df["section"] == "probe").any())
+    out = []
+    for j in judges:
+        rec = _one(agree, judge=j, metric=metric)
+        if rec is None:
+            continue
+        cell = _cell(rec)
+        line1 = {"metric": display_name(metric), "cell": cell, "n": _count(rec.get("n")),
+                 "reference": _str(rec.get("reference"))}
+        jc = _one(ceil[ceil["rater_kind"] != "human"], judge=j, metric=cmetric) if cmetric else None
+        hc = _human_ceiling_row(df, j, cmetric) if cmetric else None
+        ceiling = None
+        if jc is not None and hc is not None:
+            diff = _finite(jc.get("estimate")) - _finite(hc.get("estimate"))
+            ceiling = {"metric": display_name(cmetric or metric), "same_metric": cmetric == metric,
+                       "judge": _cell(jc), "human": _cell(hc),
+                       "human_label": ("humans on the items it rated"
+                                       if _str(hc.get("judge")).startswith("human_ceiling@") else "humans"),
+                       "diff": _signed(diff) if math.isfinite(diff) else _DASH, "pos": _position(jc, hc)}
+        baseline = None
+        if base is not None:
+            baseline = {"name": _str(base.get("judge")), "cell": _cell(base), "pos": _versus_baseline(rec, base)}
+        biases, tested = _bias_lines(df, j, alpha)
+        out.append({"judge": j, "line1": line1, "ceiling": ceiling, "baseline": baseline, "biases": biases,
+                    "tested": tested, "probes_ran": probes_ran})
+    if not out:
+        return None
+    corrected = metric not in _UNCORRECTED and metric not in ("pearson", "spearman", "kendall_tau", "kendall_tau_c")
+    return {"metric": display_name(metric), "ceiling_metric": display_name(cmetric) if cmetric else "",
+            "alpha": f"{alpha:g}", "judges": out, "kind": "chance-corrected agreement" if corrected else "agreement"}
+
+
+def _leaderboard(analysis: Analysis, df: pd.DataFrame, headline: Sequence[str]) -> dict[str, Any] | None:
+    if not headline:
+        return None
+    metric = headline[0]
+    agree = df[(df["section"] == "agreement") & (df["slice"] == "all") & (df["metric"] == metric)]
+    agree = _item_level(agree[agree["rater_kind"] != "human"])
+    if agree.empty:
+        return None
+    agree = agree.assign(_e=pd.to_numeric(agree["estimate"], errors="coerce").fillna(-np.inf))
+    agree = agree.sort_values(["_e", "judge"], ascending=[False, True], kind="stable").drop_duplicates("judge")
+    judges = list(agree["judge"])
+    letters = significance_letters(analysis.results, metric, judges)
+    cmetric = _ceiling_metric(df, metric)
+    ceil = df[(df["section"] == "ceiling") & (df["slice"] == "all")]
+    rows = []
+    for k, rec in enumerate(agree.to_dict("records")):
+        jc = _one(ceil[ceil["rater_kind"] != "human"], judge=rec["judge"], metric=cmetric) if cmetric else None
+        rows.append({"rank": str(k + 1), "name": rec["judge"], "kind": "judge", "tag": "judge",
+                     "letters": (letters or {}).get(rec["judge"], ""), "main": _cell(rec),
+                     "loao": _est_text(jc), "n": _count(rec.get("n")), "reference": _str(rec.get("reference"))})
+    if cmetric:
+        hum = _item_level(ceil[ceil["judge"].str.startswith("human_ceiling") & (ceil["metric"] == cmetric)])
+        for rec in hum.to_dict("records"):
+            rows.append({"rank": "", "name": rec["judge"], "kind": "ceiling", "tag": "human", "letters": "",
+                         "main": {"text": "", "ci": "", "note": "", "cls": "absent"}, "loao": _cell(rec),
+                         "n": _count(rec.get("n")), "reference": _str(rec.get("reference"))})
+    base = _item_level(df[(df["section"] == "baseline") & (df["slice"] == "all") & (df["metric"] == metric)])
+    base = base.assign(_e=pd.to_numeric(base["estimate"], errors="coerce").fillna(-np.inf))
+    for rec in base.sort_values(["_e", "judge"], ascending=[False, True], kind="stable").to_dict("records"):
+        rows.append({"rank": "", "name": rec["judge"], "kind": "baseline", "tag": "baseline", "letters": "",
+                     "main": _cell(rec), "loao": {"text": "", "ci": "", "note": "", "cls": "absent"},
+                     "n": _count(rec.get("n")), "reference": _str(rec.get("reference"))})
+    comp = df[(df["section"] == "comparison") & (df["metric"] == f"{metric}_difference")]
+    methods = sorted({_str(m) for m in comp["method"] if _str(m)})
+    prov = analysis.provenance if isinstance(analysis.provenance, Mapping) else {}
+    boot = analysis.config.get("bootstrap") if isinstance(analysis.config, Mapping) else None
+    n_res = prov.get("n_resamples", boot.get("n_resamples") if isinstance(boot, Mapping) else None)
+    return {"metric": display_name(metric), "ceiling_metric": display_name(cmetric) if cmetric else "",
+            "same_metric": cmetric == metric, "rows": rows, "letters": letters is not None,
+            "comparison_method": ", ".join(methods) or "paired comparison", "alpha": f"{SIGNIFICANCE_ALPHA:g}",
+            "ci": format_confidence(agree["confidence_level"]), "n_judges": len(judges),
+            "floor": _bootstrap_floor(df, n_res) if letters is not None else ""}
+
+
+# ------------------------------------------------------------------------------------- disagreements
+def _long_text(value: Any, limit: int = _TEXT_LIMIT) -> dict[str, Any]:
+    text = _str(value)
+    short, cut = _truncate(text, limit)
+    return {"text": text, "short": short, "cut": cut, "length": f"{len(text):,}"}
+
+
+def _disagreements(analysis: Analysis) -> dict[str, Any] | None:
+    extra = analysis.extra if isinstance(analysis.extra, Mapping) else {}
+    if "disagreements" not in extra:
+        return None
+    frame = extra.get("disagreements")
+    if isinstance(frame, list) and all(isinstance(r, Mapping) for r in frame):  # records, e.g. from JSON
+        frame = pd.DataFrame.from_records(frame)
+    if not isinstance(frame, pd.DataFrame):
+        return {"error": "the disagreements table is not a DataFrame", "groups": [], "columns": [], "unit": "",
+                "has_raw": False, "limit": _TEXT_LIMIT, "has_humans": False, "pairwise": False}
+    error = _str(frame.attrs.get("error")) if isinstance(frame.attrs, Mapping) else ""
+    from ..disagreements import disagreement_distance_unit
+
+    scale = analysis.scale
+    levels = getattr(scale, "levels", None)
+    unit = disagreement_distance_unit(getattr(scale, "kind", ""), len(levels) if levels else 0)
+    text_cols = [c for c in ("raw", "text_a", "text_b") if c in frame.columns
+                 and frame[c].map(lambda v: bool(_str(v))).any()]
+    groups = []
+    for judge in _unique(frame["judge"].map(_str)) if "judge" in frame.columns else []:
+        part = frame[frame["judge"].map(_str) == judge]
+        rows = []
+        for rec in part.to_dict("records"):
+            rows.append({"item_id": _str(rec.get("item_id")), "reference": _str(rec.get("reference_label")),
+                         "humans": _str(rec.get("human_labels")), "judge_label": _str(rec.get("judge_label")),
+                         "distance": _num(rec.get("distance"), 2), "n_rows": _count(rec.get("n_rows")),
+                         "texts": [_long_text(rec.get(c)) for c in text_cols]})
+        groups.append({"judge": judge, "rows": rows})
+    headers = {"raw": "Judge output (raw)", "text_a": "Text A", "text_b": "Text B"}
+    return {"error": error, "groups": groups, "columns": [headers[c] for c in text_cols], "unit": unit,
+            "has_raw": "raw" in text_cols, "limit": _TEXT_LIMIT, "has_humans": "human_labels" in frame.columns,
+            "pairwise": getattr(scale, "kind", "") == "pairwise"}
+
+
+# ------------------------------------------------------------------------------------------- methods
+#: Literature cited by the methods section (key -> reference).
+REFERENCES: dict[str, str] = {
+    "bland1986": "Bland, J. M., & Altman, D. G. (1986). Statistical methods for assessing agreement between two "
+                 "methods of clinical measurement. The Lancet, 327(8476), 307–310.",
+    "byrt1993": "Byrt, T., Bishop, J., & Carlin, J. B. (1993). Bias, prevalence and kappa. Journal of Clinical "
+                "Epidemiology, 46(5), 423–429.",
+    "cohen1960": "Cohen, J. (1960). A coefficient of agreement for nominal scales. Educational and Psychological "
+                 "Measurement, 20(1), 37–46.",
+    "cohen1968": "Cohen, J. (1968). Weighted kappa: nominal scale agreement with provision for scaled disagreement "
+                 "or partial credit. Psychological Bulletin, 70(4), 213–220.",
+    "dubois2024": "Dubois, Y., et al. (2024). Length-controlled AlpacaEval: a simple way to debias automatic "
+                  "evaluators. arXiv:2404.04475.",
+    "efron1993": "Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.",
+    "field2007": "Field, C. A., & Welsh, A. H. (2007). Bootstrapping clustered data. Journal of the Royal "
+                 "Statistical Society B, 69(3), 369–390.",
+    "fleiss1971": "Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters. Psychological "
+                  "Bulletin, 76(5), 378–382.",
+    "gwet2008": "Gwet, K. L. (2008). Computing inter-rater reliability and its variance in the presence of high "
+                "agreement. British Journal of Mathematical and Statistical Psychology, 61(1), 29–48.",
+    "holm1979": "Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian Journal "
+                "of Statistics, 6(2), 65–70.",
+    "kendall1945": "Kendall, M. G. (1945). The treatment of ties in ranking problems. Biometrika, 33(3), 239–251.",
+    "krippendorff2011": "Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Departmental "
+                        "Papers (ASC), University of Pennsylvania.",
+    "matthews1975": "Matthews, B. W. (1975). Comparison of the predicted and observed secondary structure of T4 "
+                    "phage lysozyme. Biochimica et Biophysica Acta, 405(2), 442–451.",
+    "maxwell1970": "Maxwell, A. E. (1970). Comparing the classification of subjects by two independent judges. "
+                   "British Journal of Psychiatry, 116(535), 651–655.",
+    "mcnemar1947": "McNemar, Q. (1947). Note on the sampling error of the difference between correlated "
+                   "proportions or percentages. Psychometrika, 12(2), 153–157.",
+    "piepho2004": "Piepho, H.-P. (2004). An algorithm for a letter-based representation of all-pairwise "
+                  "comparisons. Journal of Computational and Graphical Statistics, 13(2), 456–466.",
+    "scott1955": "Scott, W. A. (1955). Reliability of content analysis: the case of nominal scale coding. Public "
+                 "Opinion Quarterly, 19(3), 321–325.",
+    "shi2024": "Shi, L., et al. (2024). Judging the judges: a systematic investigation of position bias in "
+               "pairwise comparative assessments by LLMs. arXiv:2406.07791.",
+    "spearman1904": "Spearman, C. (1904). The proof and measurement of association between two things. American "
+                    "Journal of Psychology, 15(1), 72–101.",
+    "stuart1953": "Stuart, A. (1953). The estimation and comparison of strengths of association in contingency "
+                  "tables. Biometrika, 40(1/2), 105–110.",
+    "stuart1955": "Stuart, A. (1955). A test for homogeneity of the marginal distributions in a two-way "
+                  "classification. Biometrika, 42(3/4), 412–416.",
+    "tan2024": "Tan, S., et al. (2024). JudgeBench: a benchmark for evaluating LLM-based judges. "
+               "arXiv:2410.12784.",
+    "thakur2024": "Thakur, A. S., et al. (2024). Judging the judges: evaluating alignment and vulnerabilities in "
+                  "LLMs-as-judges. arXiv:2406.12624.",
+    "wataoka2024": "Wataoka, K., et al. (2024). Self-preference bias in LLM-as-a-judge. arXiv:2410.21819.",
+    "wilson1927": "Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. "
+                  "Journal of the American Statistical Association, 22(158), 209–212.",
+    "youden1950": "Youden, W. J. (1950). Index for rating diagnostic tests. Cancer, 3(1), 32–35.",
+}
+#: Short citation of each reference, as used in the text.
+_CITE: dict[str, str] = {
+    "bland1986": "Bland & Altman 1986", "byrt1993": "Byrt et al. 1993", "cohen1960": "Cohen 1960",
+    "cohen1968": "Cohen 1968", "dubois2024": "Dubois et al. 2024", "efron1993": "Efron & Tibshirani 1993",
+    "field2007": "Field & Welsh 2007", "fleiss1971": "Fleiss 1971", "gwet2008": "Gwet 2008",
+    "holm1979": "Holm 1979", "kendall1945": "Kendall 1945", "krippendorff2011": "Krippendorff 2011",
+    "matthews1975": "Matthews 1975", "maxwell1970": "Maxwell 1970", "mcnemar1947": "McNemar 1947",
+    "piepho2004": "Piepho 2004", "scott1955": "Scott 1955", "shi2024": "Shi et al. 2024",
+    "spearman1904": "Spearman 1904", "stuart1953": "Stuart 1953", "stuart1955": "Stuart 1955",
+    "tan2024": "Tan et al. 2024", "thakur2024": "Thakur et al. 2024", "wataoka2024": "Wataoka et al. 2024",
+    "wilson1927": "Wilson 1927", "youden1950": "Youden 1950",
+}
+
+#: One-line definition and reference keys of each metric (base names; "_difference" and "_peer_adjusted"
+#: variants are described by their base metric).
+METRIC_DEFINITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "percent_agreement": ("share of items on which the candidate's label equals the reference, p_o = Σ_k o_kk", ()),
+    "cohen_kappa": ("(p_o − p_e)/(1 − p_e) with chance agreement p_e = Σ_k r_k c_k from the two marginals",
+                    ("cohen1960",)),
+    "cohen_kappa_linear": ("weighted κ with disagreement weights |i − j|/(K − 1) on the declared order",
+                           ("cohen1968",)),
+    "cohen_kappa_quadratic": ("weighted κ with disagreement weights ((i − j)/(K − 1))² on the declared order",
+                              ("cohen1968",)),
+    "scott_pi": ("as κ with pooled marginals, p_e = Σ_k ((r_k + c_k)/2)²", ("scott1955", "thakur2024")),
+    "gwet_ac1": ("p_e = Σ_k π_k(1 − π_k)/(K − 1) with π_k = (r_k + c_k)/2; stable when one level dominates "
+                 "(the kappa paradox)", ("gwet2008",)),
+    "gwet_ac2_linear": ("Gwet's weighted AC2 with linear weights", ("gwet2008",)),
+    "gwet_ac2_quadratic": ("Gwet's weighted AC2 with quadratic weights", ("gwet2008",)),
+    "pabak": ("prevalence- and bias-adjusted κ, (K·p_o − 1)/(K − 1)", ("byrt1993",)),
+    "fleiss_kappa": ("κ for several raters per item (the annotators among themselves)", ("fleiss1971",)),
+    "krippendorff_alpha_nominal": ("1 − D_o/D_e from the coincidence matrix, nominal differences; missing "
+                                   "values allowed", ("krippendorff2011",)),
+    "krippendorff_alpha_ordinal": ("1 − D_o/D_e from the coincidence matrix, ordinal (rank-based) differences "
+                                   "on the declared order", ("krippendorff2011",)),
+    "krippendorff_alpha_interval": ("1 − D_o/D_e from the coincidence matrix, squared differences",
+                                    ("krippendorff2011",)),
+    "krippendorff_alpha_ratio": ("1 − D_o/D_e from the coincidence matrix, ratio differences",
+                                 ("krippendorff2011",)),
+    "accuracy": ("share of items on which the candidate matches the reference", ()),
+    "balanced_accuracy": ("mean of TPR and TNR", ()),
+    "precision": ("share of the candidate's positive labels that the reference also calls positive", ()),
+    "recall": ("share of the reference's positives that the candidate calls positive (= TPR)", ()),
+    "f1": ("harmonic mean of precision and recall", ()),
+    "mcc": ("Matthews correlation coefficient of the 2×2 table", ("matthews1975",)),
+    "tpr": ("true-positive rate", ()),
+    "tnr": ("true-negative rate", ()),
+    "youden_j": ("TPR + TNR − 1", ("youden1950",)),
+    "pearson": ("Pearson's linear correlation of the reference and the judge's item mean", ()),
+    "spearman": ("Pearson's correlation of the midranks", ("spearman1904",)),
+    "kendall_tau": ("Kendall's τ-b, with the tie correction on both sides", ("kendall1945",)),
+    "kendall_tau_c": ("Stuart–Kendall τ-c, for tables that are not square", ("stuart1953",)),
+    "mean_difference": ("mean of candidate − reference", ()),
+    "accuracy_difference": ("difference in item-level accuracy (modal verdict per item) between two judges, "
+                            "tested with the exact McNemar test", ("mcnemar1947",)),
+    "position_consistency": ("share of pairs judged in both orders whose two verdicts agree once mapped back",
+                             ("shi2024",)),
+    "preference_fairness": ("(#recency·irr − #primacy·ipr)/n in [−1, 1]; < 0 favours the first slot, > 0 the "
+                            "second", ("shi2024",)),
+    "first_position_rate": ("share of decisive verdicts that pick the response shown first, tested at the pair "
+                            "level", ("shi2024",)),
+    "first_position_excess": ("judge first-position rate minus the human rate on the same items", ()),
+    "flip_rate": ("share of pairs whose verdict changes with the presentation order", ("shi2024",)),
+    "both_order_accuracy": ("a pair is right when its two votes net in favour of the reference; inconsistent "
+                            "pairs are wrong", ("tan2024",)),
+    "repetition_stability": ("mean share of the modal verdict over repeated runs of one comparison",
+                             ("shi2024",)),
+    "prefer_longer_rate": ("share of decisive verdicts that pick the longer response (tested against 0.5); the "
+                           "same rate is given for the humans on the same items", ()),
+    "prefer_longer_excess": ("judge prefer-longer rate minus the human rate on the same items (paired)", ()),
+    "length_coef": ("slope on Δ log length in a logistic (pairwise) or linear (pointwise) regression with the "
+                    "human label as a covariate, item-clustered errors", ()),
+    "length_odds_ratio": ("exp(length coefficient): odds ratio per e-fold length ratio", ()),
+    "length_controlled_win_rate": ("the regression's win rate of response A with the length term set to zero",
+                                   ("dubois2024",)),
+    "win_rate_a": ("the judge's raw rate of preferring response A on the fitted rows", ()),
+    "self_preference_eo": ("equal-opportunity bias: P(judge prefers own | humans prefer own) − P(judge prefers "
+                           "other | humans prefer other)", ("wataoka2024",)),
+    "self_preference_inflation": ("judge win rate of its own family's responses minus the human win rate of the "
+                                  "same responses", ()),
+    "self_preference_did": ("difference in differences of judge − human scores, own family against others", ()),
+    "self_rank_difference": ("rank of the judge's own family by the judge minus its rank by the humans", ()),
+    "leniency_shift": ("mean of judge − human score (signed)", ()),
+    "leniency_p_plus": ("P₊ = FPR/(FPR + FNR): how often a guessing judge says 'correct'; > 0.5 is lenient",
+                        ("thakur2024",)),
+    "p_c": ("P_c = TPR + TNR − 1: probability of a correct judgement in the guessing model", ("thakur2024",)),
+    "fpr": ("judge says correct where the humans say incorrect", ("thakur2024",)),
+    "fnr": ("judge says incorrect where the humans say correct", ("thakur2024",)),
+    "bland_altman_lower": ("mean difference − 1.96 SD of the differences", ("bland1986",)),
+    "bland_altman_upper": ("mean difference + 1.96 SD of the differences", ("bland1986",)),
+    "stuart_maxwell": ("test of marginal homogeneity of the judge × human table", ("stuart1955", "maxwell1970")),
+    "tie_rate": ("share of tie verdicts", ()),
+    "tie_rate_difference": ("judge tie rate minus the human tie rate on the same items", ()),
+    "system_rank_spearman": ("Spearman's ρ between the judge's and the humans' ranking of the systems",
+                             ("thakur2024",)),
+    "system_rank_kendall": ("Kendall's τ between the judge's and the humans' ranking of the systems",
+                            ("thakur2024",)),
+    "system_deviation": ("|judge − human| mean score of each system", ()),
+}
+
+#: What each value of the ``method`` column means (matched on the text before any " (").
+CI_METHODS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "bootstrap-cluster": ("percentile interval of the item-clustered bootstrap: all rows of an item (both "
+                          "orders, every repeat, every rater) are resampled together; replicates where the metric "
+                          "is undefined are left out and counted in the note", ("efron1993", "field2007")),
+    "bootstrap-multinomial": ("percentile interval from multinomial resamples of the K × K table (with one row "
+                              "per item the same distribution as resampling items)", ("efron1993",)),
+    "bootstrap": ("percentile bootstrap over items", ("efron1993",)),
+    "bootstrap-groups": ("percentile bootstrap over groups", ("efron1993",)),
+    "wilson": ("Wilson score interval for a proportion (used when every item has one row)", ("wilson1927",)),
+    "paired-bootstrap": ("paired bootstrap of a difference between two judges: the same resampled items for "
+                         "both; two-sided p = 2·min(P*(Δ ≤ 0), P*(Δ ≥ 0)), at least 1/(B + 1)", ("efron1993",)),
+    "mcnemar-exact": ("exact McNemar test on the discordant items (no interval)", ("mcnemar1947",)),
+    "stuart-maxwell": ("Stuart–Maxwell χ² test of marginal homogeneity", ("stuart1955", "maxwell1970")),
+    "stuart_maxwell": ("Stuart–Maxwell χ² test of marginal homogeneity", ("stuart1955", "maxwell1970")),
+    "cluster-robust-wald": ("Wald interval and test with item-clustered (cluster-robust) standard errors", ()),
+    "hc1-wald": ("Wald interval and test with HC1 heteroskedasticity-robust standard errors", ()),
+    "fisher-z": ("interval from Fisher's z transform of the correlation", ()),
+    "none": ("no interval (the estimate is undefined, there are no resamples, or none applies)", ()),
+}
+_AGGREGATES = {
+    "majority": "the most frequent human label of each item (an item whose top labels tie has no reference "
+                "and is counted as reference_undefined)",
+    "median": "the median of the human labels on the declared order (an even split takes the lower level)",
+    "mean": "the mean of the human scores",
+}
+
+
+def _base_metric(metric: str) -> str:
+    if metric in METRIC_DEFINITIONS:
+        return metric
+    for suffix in ("_peer_adjusted", "_difference"):
+        if metric.endswith(suffix) and metric.removesuffix(suffix) in METRIC_DEFINITIONS:
+            return metric.removesuffix(suffix)
+    return metric
+
+
+def _cite(keys: Iterable[str]) -> str:
+    return "; ".join(_CITE[k] for k in keys if k in _CITE)
+
+
+def _bootstrap_floor(df: pd.DataFrame, n_resamples: Any) -> str:
+    """A warning when the paired-bootstrap p-values cannot reach significance after Holm: with B resamples the
+    smallest bootstrap p-value is 1/(B + 1), and Holm multiplies the smallest of m p-values by m."""
+    b = _finite(n_resamples)
+    comp = df[(df["section"] == "comparison") & np.isfinite(_floats(df["p_value"]))]
+    boot = comp[comp["method"].str.startswith("paired-bootstrap")]
+    if not (math.isfinite(b) and b > 0) or boot.empty:
+        return ""
+    floor, m = 1.0 / (b + 1.0), len(comp)
+    m_boot = len(boot)  # Holm multiplies the smallest bootstrap p-value by at least m − (other tests) = this
+    if floor * m_boot < SIGNIFICANCE_ALPHA:
+        return ""
+    return (f"With {int(b):,} bootstrap resamples the smallest paired-bootstrap p-value is 1/({int(b):,} + 1) = "
+            f"{_pvalue(floor)}, and Holm over the {m} comparisons multiplies it by at least {m_boot}, so no "
+            f"bootstrap comparison can be significant at {SIGNIFICANCE_ALPHA:g} after adjustment. Run with more "
+            "resamples (n_resamples) to separate the judges.")
+
+
+def _methods(analysis: Analysis, df: pd.DataFrame, board: Sequence[str], headline: Sequence[str]) -> dict[str, Any]:
+    prov = analysis.provenance if isinstance(analysis.provenance, Mapping) else {}
+    config = analysis.config if isinstance(analysis.config, Mapping) else {}
+    boot = config.get("bootstrap") if isinstance(config.get("bootstrap"), Mapping) else {}
+    cited: list[str] = []
+
+    def refs(keys: Iterable[str]) -> str:
+        keys = list(keys)
+        cited.extend(k for k in keys if k in REFERENCES)
+        return _cite(keys)
+
+    groups = []
+    for title, sections in (("Agreement, human ceiling and baselines", ("agreement", "ceiling", "baseline")),
+                            ("Comparisons between judges", ("comparison",)), ("Bias probes", ("probe",))):
+        metrics = df.loc[df["section"].isin(list(sections)), "metric"]
+        items = []
+        if sections == ("comparison",):
+            for m in _unique(metrics):
+                if m in METRIC_DEFINITIONS:
+                    definition, keys = METRIC_DEFINITIONS[m]
+                else:
+                    base = _base_metric(m)
+                    definition = (f"{display_name(base)} of the first judge minus that of the second, on the items "
+                                  "both rated, with the same bootstrap resamples for both")
+                    keys = METRIC_DEFINITIONS.get(base, ("", ()))[1]
+                items.append({"name": _metric_label(m), "key": m, "definition": definition, "refs": refs(keys)})
+        else:
+            for m in _unique(_base_metric(m) for m in metrics):
+                definition, keys = METRIC_DEFINITIONS.get(m, ("", ()))
+                items.append({"name": _metric_label(m), "key": m, "definition": definition, "refs": refs(keys)})
+        if items:
+            groups.append({"title": title, "metrics": items})
+    # reference aggregate
+    agg_refs = _unique(r for r in df.loc[df["section"] == "agreement", "reference"] if r)
+    aggregate = ""
+    for r in agg_refs:
+        head = r.split("(")[0].strip()
+        if head in _AGGREGATES and "(humans" in r:
+            aggregate = head
+            break
+    gold = config.get("gold") if isinstance(config.get("gold"), Mapping) else {}
+    # interval methods actually used
+    used = _unique(_str(m) for m in df["method"] if _str(m))
+    methods = []
+    for m in used:
+        key = m.split(" (")[0].strip()
+        desc, keys = CI_METHODS.get(key, ("see the note of the rows that use it", ()))
+        count = int((df["method"] == m).sum())
+        methods.append({"name": m, "description": desc, "refs": refs(keys), "rows": f"{count:,}"})
+    levels = format_confidence(df["confidence_level"]) if len(df) else format_confidence([])
+    n_res = prov.get("n_resamples", boot.get("n_resamples"))
+    seed = prov.get("seed", boot.get("seed"))
+    # multiple comparisons: one Holm family per section with p-values
+    p_method = _str(analysis.extra.get("p_adjust_method")) if isinstance(analysis.extra, Mapping) else ""
+    families = []
+    tested = np.isfinite(_floats(df["p_value"]))
+    for section in _unique(df.loc[tested, "section"]):
+        part = df[(df["section"] == section).to_numpy() & tested]
+        what = {"comparison": "every paired comparison (judge pairs × metrics)",
+                "probe": "every probe test (probes × judges × metrics)"}.get(section, f"the {section} rows")
+        families.append({"section": section, "tests": f"{len(part):,}", "what": what})
+    refs(["holm1979"] if families and (p_method or "Holm").lower() == "holm" else [])
+    floor = _bootstrap_floor(df, n_res)
+    # conventions
+    probes_cfg = config.get("probes") if isinstance(config.get("probes"), Mapping) else {}
+    pos = probes_cfg.get("position") if isinstance(probes_cfg.get("position"), Mapping) else {}
+    position_ran = bool((df["probe"] == "position").any()) or any(
+        _str(getattr(p, "probe", "")) == "position" for p in (getattr(analysis, "probes", None) or []))
+    conventions = []
+    explain = {
+        ("missing_mirror", "exclude"): "a run whose mirror (the other presentation order) is missing is counted "
+                                       "and left out of the consistency classification",
+        ("missing_mirror", "consistent"): "a run whose mirror is missing counts as a consistent pair (the "
+                                          "convention of the released files of Shi et al. 2024)",
+        ("both_unparseable", "exclude"): "a pair with two unusable verdicts is counted and left out",
+        ("both_unparseable", "agree"): "a pair with two unusable verdicts counts as consistent (JudgeBench's "
+                                       "convention)",
+    }
+    for key in ("missing_mirror", "both_unparseable"):
+        if key in pos:
+            val = _str(pos[key])
+            conventions.append({"name": f"probes.position.{key}", "value": val,
+                                "meaning": explain.get((key, val), "")})
+    unparseable = []
+    for j in config.get("judges") or []:
+        if not isinstance(j, Mapping):
+            continue
+        policy = j.get("unparseable", "exclude")
+        if isinstance(policy, Mapping):
+            text = f"scored as {policy.get('fallback')!r} (fallback)" if "fallback" in policy else json.dumps(policy)
+        else:
+            text = "excluded (counted in the coverage table)" if _str(policy) in ("", "exclude") else _str(policy)
+        unparseable.append((_str(j.get("name")), text, _str(j.get("extract")) or _DASH))
+    headline_name = display_name(board[0]) if board else ""
+    forest_names = [display_name(m) for m in headline]
+    refs(["piepho2004"] if (df["section"] == "comparison").any() else [])
+    return {
+        "groups": groups,
+        "aggregate": aggregate, "aggregate_text": _AGGREGATES.get(aggregate, ""),
+        "aggregate_config": _str(gold.get("aggregate")) or "default for the scale",
+        "references_seen": agg_refs[:4],
+        "methods": methods, "levels": levels,
+        "n_resamples": _str(n_res) or _DASH, "seed": _str(seed) or _DASH,
+        "families": families, "p_method": p_method or "Holm", "alpha": f"{SIGNIFICANCE_ALPHA:g}", "floor": floor,
+        "conventions": conventions, "position_ran": position_ran,
+        "unparseable": unparseable, "headline": headline_name, "forest": forest_names,
+        "references": [REFERENCES[k] for k in sorted(set(cited))],
+    }
+
+
 # ------------------------------------------------------------------------------------------ rendering
 @functools.lru_cache(maxsize=1)
 def _environment() -> Environment:
@@ -686,6 +1468,7 @@ def _context(analysis: Analysis, figures: Sequence[_Figure]) -> dict[str, Any]:
 
     df = _tidy(analysis.results)
     headline = headline_metrics(analysis)
+    board = [m for m in [board_metric(analysis)] if m]
     main_rows = df[(df["slice"] == "all") & (df["level"] == "item") & df["section"].isin(list(_SECTIONS))]
     metrics = _main_metrics(analysis, main_rows, headline)
     slice_rows = df[(df["slice"] != "all") & df["section"].isin(list(_SECTIONS))]
@@ -699,6 +1482,11 @@ def _context(analysis: Analysis, figures: Sequence[_Figure]) -> dict[str, Any]:
                        "svg": Markup(svg)})  # noqa: S704 - Matplotlib escapes text; the title is escaped
     p_method = _str(analysis.extra.get("p_adjust_method")) if isinstance(analysis.extra, Mapping) else ""
     return {
+        "summary": _summary(analysis, df, board),
+        "leaderboard": _leaderboard(analysis, df, board),
+        "leaderboard_fig": [f for f in inline if f["kind"] == "leaderboard"],
+        "disagreements": _disagreements(analysis),
+        "methods": _methods(analysis, df, board, headline),
         "title": str(analysis.title),
         "scale": _scale_summary(analysis),
         "prov": _provenance(analysis),
