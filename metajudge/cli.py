@@ -263,21 +263,11 @@ def agree(config: ConfigArg = None,
         _fail(exc, debug)
         return
     res = analysis.results
-    res = res[res["section"].isin(["agreement", "ceiling", "baseline"])]
-    if fmt == "csv":
-        sys.stdout.write(res.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
-    elif fmt == "json":
-        import json
-        import math
-
-        recs = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
-                for r in res.to_dict(orient="records")]
-        sys.stdout.write(json.dumps(recs, indent=2, default=str) + "\n")
-    else:
-        sys.stdout.write(format_table(res) + "\n")
+    _emit(res[res["section"].isin(["agreement", "ceiling", "baseline"])], fmt)
 
 
 def _emit(res: Any, fmt: str) -> None:
+    """Write result rows to stdout as a text table, CSV or JSON (NaN as null)."""
     if fmt == "csv":
         sys.stdout.write(res.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
     elif fmt == "json":
