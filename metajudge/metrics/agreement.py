@@ -275,13 +275,20 @@ _COMMON = """
 """
 
 
+def _doc(fn):
+    """Insert the shared parameter descriptions (``__COMMON__`` marker) into a metric's docstring."""
+    fn.__doc__ = (fn.__doc__ or "").replace("__COMMON__", _COMMON)
+    return fn
+
+
+@_doc
 def percent_agreement(reference: Any, candidate: Any, *, levels: Sequence[Any] | None = None,
                       clusters: Any = None, confidence_level: float = 0.95, n_resamples: int = 1000,
                       rng: RNGLike = None) -> Estimate:
     """Observed agreement ``p_o = Σ_i o_ii``; Wilson interval (cluster bootstrap with ``clusters``).
 
     Parameters
-    ----------""" + _COMMON + """
+    ----------__COMMON__
     Examples
     --------
     >>> percent_agreement(["a", "b", "b", "a"], ["a", "b", "a", "a"]).estimate
@@ -291,6 +298,7 @@ def percent_agreement(reference: Any, candidate: Any, *, levels: Sequence[Any] |
                 confidence_level=confidence_level, n_resamples=n_resamples, rng=rng)
 
 
+@_doc
 def cohen_kappa(reference: Any, candidate: Any, *, weights: str | None = None, levels: Sequence[Any] | None = None,
                 clusters: Any = None, confidence_level: float = 0.95, n_resamples: int = 1000,
                 rng: RNGLike = None) -> Estimate:
@@ -303,7 +311,7 @@ def cohen_kappa(reference: Any, candidate: Any, *, weights: str | None = None, l
 
     Parameters
     ----------
-    weights : {None, "linear", "quadratic"}""" + _COMMON + """
+    weights : {None, "linear", "quadratic"}__COMMON__
     References
     ----------
     Cohen, J. (1960). A coefficient of agreement for nominal scales. Educ. Psychol. Meas. 20, 37–46.
@@ -311,14 +319,14 @@ def cohen_kappa(reference: Any, candidate: Any, *, weights: str | None = None, l
 
     Examples
     --------
-    >>> ref = [0] * 5 + [1] * 9 + [2] * 5
-    >>> cand = [1, 1, 1, 1, 2] + [1] * 8 + [2] + [1] + [2] * 4
+    >>> ref = [0] * 5 + [1] * 8 + [2] * 6          # the table [[0, 4, 1], [0, 8, 0], [0, 1, 5]]
+    >>> cand = [1, 1, 1, 1, 2] + [1] * 8 + [1] + [2] * 5
     >>> round(cohen_kappa(ref, cand).estimate, 4)
     0.4842
     >>> e = cohen_kappa(["poor", "good", "fair"], ["fair", "good", "fair"], weights="linear",
     ...                 levels=["poor", "fair", "good"], n_resamples=0)
     >>> e.metric, round(e.estimate, 4)
-    ('cohen_kappa_linear', 0.6667)
+    ('cohen_kappa_linear', 0.5714)
     """
     if weights not in K.WEIGHT_KINDS:
         raise MetricInputError(f"weights must be None, 'linear' or 'quadratic'; got {weights!r}.")
@@ -327,12 +335,13 @@ def cohen_kappa(reference: Any, candidate: Any, *, weights: str | None = None, l
                 n_resamples=n_resamples, rng=rng)
 
 
+@_doc
 def scott_pi(reference: Any, candidate: Any, *, levels: Sequence[Any] | None = None, clusters: Any = None,
              confidence_level: float = 0.95, n_resamples: int = 1000, rng: RNGLike = None) -> Estimate:
     """Scott's π: κ with pooled marginals, ``p_e = Σ_k ((r_k + c_k)/2)²``.
 
     Parameters
-    ----------""" + _COMMON + """
+    ----------__COMMON__
     References
     ----------
     Scott, W. A. (1955). Reliability of content analysis. Public Opinion Quarterly 19, 321–325.
@@ -346,6 +355,7 @@ def scott_pi(reference: Any, candidate: Any, *, levels: Sequence[Any] | None = N
                 confidence_level=confidence_level, n_resamples=n_resamples, rng=rng)
 
 
+@_doc
 def gwet_ac1(reference: Any, candidate: Any, *, weights: str | None = None, levels: Sequence[Any] | None = None,
              clusters: Any = None, confidence_level: float = 0.95, n_resamples: int = 1000,
              rng: RNGLike = None) -> Estimate:
@@ -356,7 +366,7 @@ def gwet_ac1(reference: Any, candidate: Any, *, weights: str | None = None, leve
 
     Parameters
     ----------
-    weights : {None, "linear", "quadratic"}""" + _COMMON + """
+    weights : {None, "linear", "quadratic"}__COMMON__
     References
     ----------
     Gwet, K. L. (2008). Computing inter-rater reliability and its variance in the presence of high
@@ -364,8 +374,8 @@ def gwet_ac1(reference: Any, candidate: Any, *, weights: str | None = None, leve
 
     Examples
     --------
-    >>> round(gwet_ac1([1, 1, 1, 1, 0], [1, 1, 1, 1, 1], n_resamples=0).estimate, 4)
-    0.7778
+    >>> round(gwet_ac1([1, 1, 1, 1, 0], [1, 1, 1, 1, 1], n_resamples=0).estimate, 4)  # (.8 - .18)/(1 - .18)
+    0.7561
     """
     if weights not in K.WEIGHT_KINDS:
         raise MetricInputError(f"weights must be None, 'linear' or 'quadratic'; got {weights!r}.")
@@ -374,12 +384,13 @@ def gwet_ac1(reference: Any, candidate: Any, *, weights: str | None = None, leve
                 n_resamples=n_resamples, rng=rng)
 
 
+@_doc
 def pabak(reference: Any, candidate: Any, *, levels: Sequence[Any] | None = None, clusters: Any = None,
           confidence_level: float = 0.95, n_resamples: int = 1000, rng: RNGLike = None) -> Estimate:
     """Prevalence- and bias-adjusted κ, ``(K·p_o − 1)/(K − 1)`` with K the number of scale levels.
 
     Parameters
-    ----------""" + _COMMON + """
+    ----------__COMMON__
     Examples
     --------
     >>> pabak([0, 1, 1, 0], [0, 1, 0, 0], n_resamples=0).estimate

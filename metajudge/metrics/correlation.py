@@ -197,11 +197,18 @@ _DOC = """
 """
 
 
+def _doc(fn):
+    """Insert the shared parameter descriptions (``__DOC__`` marker) into a correlation's docstring."""
+    fn.__doc__ = (fn.__doc__ or "").replace("__DOC__", _DOC)
+    return fn
+
+
+@_doc
 def pearson(reference: Any, candidate: Any, *, levels: Sequence[Any] | None = None, clusters: Any = None,
             confidence_level: float = 0.95, n_resamples: int = 1000, rng: RNGLike = None,
             method: str = "bootstrap") -> Estimate:
     """Pearson's r at item (dataset) level.
-    """ + _DOC + """
+    __DOC__
     Examples
     --------
     >>> round(pearson([1, 2, 3, 4], [1, 3, 2, 4], n_resamples=0).estimate, 4)
@@ -211,11 +218,12 @@ def pearson(reference: Any, candidate: Any, *, levels: Sequence[Any] | None = No
                        confidence_level=confidence_level, n_resamples=n_resamples, rng=rng, method=method)
 
 
+@_doc
 def spearman(reference: Any, candidate: Any, *, levels: Sequence[Any] | None = None, clusters: Any = None,
              confidence_level: float = 0.95, n_resamples: int = 1000, rng: RNGLike = None,
              method: str = "bootstrap") -> Estimate:
     """Spearman's ρ (Pearson r of midranks) with an item-bootstrap interval (scipy has no analytic one).
-    """ + _DOC + """
+    __DOC__
     Examples
     --------
     >>> round(spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7], n_resamples=0).estimate, 4)
@@ -225,13 +233,14 @@ def spearman(reference: Any, candidate: Any, *, levels: Sequence[Any] | None = N
                        confidence_level=confidence_level, n_resamples=n_resamples, rng=rng, method=method)
 
 
+@_doc
 def kendall_tau(reference: Any, candidate: Any, *, variant: str = "b", levels: Sequence[Any] | None = None,
                 clusters: Any = None, confidence_level: float = 0.95, n_resamples: int = 1000,
                 rng: RNGLike = None, method: str = "bootstrap") -> Estimate:
     """Kendall's τ-b (default) or τ-c (``variant="c"``).
 
     τ-b = (P − Q)/sqrt((n0 − n1)(n0 − n2)); τ-c = 2m(P − Q)/(n²(m − 1)).
-    """ + _DOC + """
+    __DOC__
     Examples
     --------
     >>> round(kendall_tau([1, 2, 3, 4, 5], [5, 6, 7, 8, 7], n_resamples=0).estimate, 4)
