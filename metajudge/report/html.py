@@ -42,11 +42,11 @@ from .export import (
     PROBE_ORDER,
     PROBE_TITLES,
     _ordered,
+    analysis_to_dict,
     format_confidence,
     metajudge_version,
     probe_sort_key,
     probe_title,
-    results_to_json,
     safe_filename,
     write_json,
     write_tables,
@@ -1508,7 +1508,9 @@ def _context(analysis: Analysis, figures: Sequence[_Figure]) -> dict[str, Any]:
         "probes": _probe_sections(analysis, inline, p_method or "Holm"),
         "probe_p_method": p_method or "Holm",
         "notes": [str(n) for n in analysis.notes],
-        "results_json": _json_for_html(results_to_json(analysis)),
+        # compact in the page (the indented copy is results.json): halves the size of large reports
+        "results_json": _json_for_html(json.dumps(analysis_to_dict(analysis), ensure_ascii=False,
+                                                  allow_nan=False, separators=(",", ":"))),
     }
 
 
