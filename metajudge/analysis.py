@@ -332,6 +332,17 @@ def _correlation_rows(table: AlignedTable, judge: str, ref: pd.Series, ref_name:
     return out
 
 
+def _ceiling_labels(who: str, n_items: int) -> tuple[str, str, str]:
+    """(judge, rater_kind, reference) of a ceiling row: the human ceiling, the human ceiling restricted to one
+    judge's items ("human@<judge>"), or a judge scored against the same leave-one-out references."""
+    if who == "human":
+        return "human_ceiling", "human", "leave-one-annotator-out"
+    if who.startswith("human@"):
+        return (f"human_ceiling@{who[6:]}", "human",
+                f"leave-one-annotator-out, on the {n_items} items {who[6:]} rated")
+    return who, "judge", "leave-one-annotator-out"
+
+
 def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: float, n_resamples: int,
              rng: np.random.Generator) -> tuple[list[dict[str, Any]], list[str]]:
     """Leave-one-annotator-out: human h vs aggregate(others) and each judge vs the same aggregate."""
@@ -404,14 +415,7 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
             if who in table.judges and who in partial:
                 note += f"; {who} rated {n_who} of the {len(covered['human'])} items: compare it with human_ceiling@{who}"
             e = Estimate(m, point, lo, hi, cl, n_who, method, note)
-            if who == "human":
-                label, kind, reference = "human_ceiling", "human", "leave-one-annotator-out"
-            elif who.startswith("human@"):
-                label, kind = f"human_ceiling@{who[6:]}", "human"
-                reference = f"leave-one-annotator-out, on the {n_who} items {who[6:]} rated"
-            else:
-                label, kind, reference = who, "judge", "leave-one-annotator-out"
-            out.append(_row("ceiling", label, kind, reference, e))
+            out.append(_row("ceiling", *_ceiling_labels(who, n_who), e))
     for h in humans:  # per-annotator rows (point estimates with the same bootstrap)
         for m in table_names[:1] + [x for x in table_names if x in HEADLINE[scale.kind]][:2]:
             fn = _kernel(m, ctx)
@@ -493,14 +497,7 @@ def _ceiling_correlations(table: AlignedTable, refs: dict[str, pd.Series], cl: f
             n_who = int(np.logical_or.reduce([pairs[(h, who)][2] for h in humans]).sum())
             e = Estimate(kind, float(vals[d].mean()) if d.any() else float("nan"), lo, hi, cl, n_who, method,
                          f"mean over {int(d.sum())} of {len(humans)} leave-one-out references")
-            if who == "human":
-                label, rk, reference = "human_ceiling", "human", "leave-one-annotator-out"
-            elif who.startswith("human@"):
-                label, rk = f"human_ceiling@{who[6:]}", "human"
-                reference = f"leave-one-annotator-out, on the {n_who} items {who[6:]} rated"
-            else:
-                label, rk, reference = who, "judge", "leave-one-annotator-out"
-            out.append(_row("ceiling", label, rk, reference, e))
+            out.append(_row("ceiling", *_ceiling_labels(who, n_who), e))
     return out
 
 
