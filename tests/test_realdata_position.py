@@ -184,7 +184,7 @@ def _shi(realdata, benchmark: str):
     return d, align(gold, judges, Scale("pairwise"), order_frame={j: "shown" for j in judges})
 
 
-@pytest.mark.parametrize("benchmark, pins", [
+@pytest.mark.parametrize("study_benchmark, pins", [
     ("MTBench", {  # position_consistency, preference_fairness, repetition_stability
         "gpt-4-0613": (0.8715, -0.0382, 0.9670), "claude-3-haiku-20240307": (0.6481, 0.1847, 0.8958),
         "gpt-3.5-turbo-0125": (0.8271, 0.0526, 0.9592), "gemini-pro": (0.6573, 0.2727, 0.8932)}),
@@ -192,8 +192,9 @@ def _shi(realdata, benchmark: str):
         "gpt-4-0613": (0.8380, -0.0694, 0.9699), "claude-3-haiku-20240307": (0.1852, 0.7963, 0.9028),
         "gpt-4-0125-preview": (0.6019, 0.3889, 0.9699), "gemini-pro": (0.6262, -0.0935, 0.8519)}),
 ])
-def test_shi2024_repetition_study(realdata, benchmark, pins):
-    d, t = _shi(realdata, benchmark)
+def test_shi2024_repetition_study(realdata, study_benchmark, pins):
+    # (not named `benchmark`: that name is pytest-benchmark's fixture where the plugin is installed)
+    d, t = _shi(realdata, study_benchmark)
     res, wide = _probe(t)
     for j, vals in pins.items():
         got = wide.loc[j, ["position_consistency", "preference_fairness", "repetition_stability"]]
