@@ -25,7 +25,15 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar o
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config value: --set "
                                                                    "gold.columns.item=qid (repeatable).")]
-GoldOpt = Annotated[Optional[Path], typer.Option("--gold", help="Gold-set file (instead of a config).")]
+GoldOpt = Annotated[Optional[str], typer.Option("--gold", help="Gold-set file (instead of a config); with "
+                                                               "--data-dir, the name of a registered public "
+                                                               "gold set (metajudge gold list).")]
+DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="Folder holding the files of the "
+                                                                       "registered gold set named by --gold.")]
+GoldOptionOpt = Annotated[Optional[list[str]], typer.Option("--gold-option", help="KEY=VALUE option of the "
+                                                                                  "registered gold set "
+                                                                                  "(repeatable; metajudge gold "
+                                                                                  "show NAME lists them).")]
 JudgeOpt = Annotated[Optional[list[str]], typer.Option("--judge", help="NAME=PATH of a judge output file "
                                                                        "(repeatable; instead of a config).")]
 ScaleOpt = Annotated[Optional[str], typer.Option("--scale", help="Scale kind: binary, nominal, ordinal, "
@@ -50,17 +58,17 @@ def _fail(exc: BaseException, debug: bool) -> None:
     raise typer.Exit(1)
 
 
-def _parse_sets(sets: list[str] | None) -> dict[str, str]:
+def _parse_sets(sets: list[str] | None, flag: str = "--set") -> dict[str, str]:
     out: dict[str, str] = {}
     for s in sets or []:
         if "=" not in s:
-            raise typer.BadParameter(f"--set expects KEY=VALUE, got {s!r}", param_hint="--set")
+            raise typer.BadParameter(f"{flag} expects KEY=VALUE, got {s!r}", param_hint=flag)
         key, value = s.split("=", 1)
         out[key.strip()] = value
     return out
 
 
-def _build_config(config: Path | None, sets: list[str] | None, gold: Path | None, judge: list[str] | None,
+def _build_config(config: Path | None, sets: list[str] | None, gold: Path | str | None, judge: list[str] | None,
                   scale: str | None, levels: str | None, item: str | None, rater: str | None, label: str | None,
                   judge_label: str | None, judge_text: str | None, extract: str | None) -> Any:
     from .config import apply_overrides, config_from_dict, load_config
@@ -107,7 +115,7 @@ def _build_config(config: Path | None, sets: list[str] | None, gold: Path | None
         sc: dict[str, Any] = {"kind": scale}
         if levels:
             sc["levels"] = [v.strip() for v in levels.split(",")]
-        cfg = config_from_dict({"scale": sc, "gold": {"path": str(gold.resolve()), "columns": gcols},
+        cfg = config_from_dict({"scale": sc, "gold": {"path": str(Path(gold).resolve()), "columns": gcols},
                                 "judges": judges}, base_dir=Path.cwd())
     if overrides:
         cfg = apply_overrides(cfg, overrides)
@@ -121,7 +129,7 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
            set_: SetOpt = None, gold: GoldOpt = None, judge: JudgeOpt = None, scale: ScaleOpt = None,
            levels: LevelsOpt = None, item: ItemOpt = None, rater: RaterOpt = None, label: LabelOpt = None,
            judge_label: JLabelOpt = None, judge_text: JTextOpt = None, extract: ExtractOpt = None,
-           probe_: ProbeOpt = None,
+           probe_: ProbeOpt = None, data_dir: DataDirOpt = None, gold_option: GoldOptionOpt = None,
            figures: Annotated[str, typer.Option("--figures", help="Figure files to write besides the "
                                                                   "inline SVG: none, or a comma list of svg, "
                                                                   "pdf, png.")] = "none",
@@ -133,7 +141,8 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
     """Write DIR/report.html, DIR/results.json and DIR/tables/*.csv for a config, or re-render them (--from).
 
     With --from RESULTS (a results.json or the report folder holding it) nothing is recomputed: the report is
-    rendered again from the stored results, byte for byte what the run wrote.
+    rendered again from the stored results, byte for byte what the run wrote. With --gold NAME --data-dir DIR
+    the data is a registered public gold set (metajudge gold list), read from DIR.
     """
     from .errors import MetajudgeError
     from .report.html import FIGURE_FORMATS
@@ -147,7 +156,7 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         flags = {"CONFIG": config, "--set": set_, "--seed": seed, "--n-resamples": n_resamples, "--probe": probe_,
                  "--gold": gold, "--judge": judge, "--scale": scale, "--levels": levels, "--item": item,
                  "--rater": rater, "--label": label, "--judge-label": judge_label, "--judge-text": judge_text,
-                 "--extract": extract}
+                 "--extract": extract, "--data-dir": data_dir, "--gold-option": gold_option}
         given = [k for k, v in flags.items() if v is not None and v != []]
         if given:
             raise typer.BadParameter(f"--from re-renders a finished run and cannot be combined with "
@@ -155,15 +164,35 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
                                      "without --from", param_hint="--from")
         _rerender(from_, output, figs, quiet, debug)
         return
+    if data_dir is not None or gold_option:
+        flags = {"CONFIG": config, "--set": set_, "--judge": judge, "--scale": scale, "--levels": levels,
+                 "--item": item, "--rater": rater, "--label": label, "--judge-label": judge_label,
+                 "--judge-text": judge_text, "--extract": extract}
+        given = [k for k, v in flags.items() if v is not None and v != []]
+        if given:
+            raise typer.BadParameter(f"--gold NAME --data-dir DIR runs a registered gold set as its adapter "
+                                     f"reads it, and cannot be combined with {', '.join(given)}",
+                                     param_hint="--data-dir")
+        if gold is None or data_dir is None:
+            raise typer.BadParameter("a registered gold set needs both --gold NAME and --data-dir DIR "
+                                     "(metajudge gold list shows the names)", param_hint="--gold")
     try:
-        cfg = _build_config(config, set_, gold, judge, scale, levels, item, rater, label, judge_label,
-                            judge_text, extract)
         from .pipeline import run
         from .report import write_report
 
         names = _probe_names(probe_)
-        analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet,
-                       probes=names if names is not None else "config", strict_probes=names is not None)
+        if data_dir is not None:
+            from .goldsets import run_gold_set
+
+            analysis = run_gold_set(str(gold), data_dir, options=_parse_sets(gold_option, "--gold-option"),
+                                    seed=0 if seed is None else seed,
+                                    n_resamples=1000 if n_resamples is None else n_resamples,
+                                    probes=names if names is not None else "default", quiet=quiet)
+        else:
+            cfg = _build_config(config, set_, gold, judge, scale, levels, item, rater, label, judge_label,
+                                judge_text, extract)
+            analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet,
+                           probes=names if names is not None else "config", strict_probes=names is not None)
         _write(write_report, analysis, output, figures=figs)
     except MetajudgeError as exc:
         _fail(exc, debug)
@@ -539,6 +568,64 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Output fol
         for task, p in written:
             sys.stderr.write(f"wrote {p} ({p.stat().st_size / 1e6:.1f} MB), results.json, tables/\n")
         sys.stderr.write(f"index: {index}\n")
+
+
+gold_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                       help="The registry of public gold sets: list them, show one's data card.")
+app.add_typer(gold_app, name="gold")
+
+
+@gold_app.command("list")
+def gold_list(fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table") -> None:
+    """List the registered public gold sets (name, task, scale, license, where the data lives)."""
+    import pandas as pd
+
+    from .goldsets import registry
+
+    rows = [{"name": s.name, "title": s.title, "task": s.task, "scale": s.scale, "license": s.license,
+             "location": s.location} for s in registry().values()]
+    df = pd.DataFrame(rows)
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False, lineterminator="\n"))
+    elif fmt == "json":
+        import json
+
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "table":
+        for r in rows:
+            sys.stdout.write(f"{r['name']:<22} {r['title']}\n{'':<22} {r['scale']}; license {r['license']}\n"
+                             f"{'':<22} data: {r['location']}\n")
+        sys.stdout.write("\nrun one: metajudge report --gold NAME --data-dir DIR; details: metajudge gold show NAME\n")
+    else:
+        raise typer.BadParameter(f"unknown format {fmt!r}; use table, csv or json", param_hint="--format")
+
+
+@gold_app.command("show")
+def gold_show(name: Annotated[str, typer.Argument(help="Registered gold-set name (metajudge gold list).")],
+              debug: DebugOpt = False) -> None:
+    """Show a gold set's registry entry (files read, options) and its data card."""
+    from .errors import MetajudgeError
+    from .goldsets import card_text, get_spec
+
+    try:
+        spec = get_spec(name)
+        head = [f"name:     {spec.name}", f"title:    {spec.title}", f"paper:    {spec.paper}",
+                f"license:  {spec.license}", f"data:     {spec.location}", f"folder:   {spec.folder}/",
+                f"files:    {', '.join(spec.files) or '(see layout)'}", f"task:     {spec.task}",
+                f"scale:    {spec.scale}"]
+        if spec.layout_note:
+            head.append(f"layout:   {spec.layout_note}")
+        for k, v in spec.options.items():
+            head.append(f"option:   {k}: {v}")
+        head.append(f"run:      metajudge report --gold {spec.name} --data-dir DIR")
+        try:
+            card = card_text(spec.name)
+        except MetajudgeError as exc:
+            card = f"(no data card: {exc})"
+    except MetajudgeError as exc:
+        _fail(exc, debug)
+        return
+    sys.stdout.write("\n".join(head) + "\n\n" + card.rstrip("\n") + "\n")
 
 
 def main() -> None:
