@@ -818,7 +818,7 @@ def _bland_altman_panel(ax: Axes, df: pd.DataFrame, judges: Sequence[str], limit
     groups = {}
     for j in judges:
         sub = df[df["judge"] == j]
-        pts = sub.groupby(["mean", "diff"], sort=True).size().reset_index(name="k")
+        pts = sub.groupby(["mean", "diff"], sort=True)["count"].sum().reset_index(name="k")
         groups[j] = (sub, pts)
         if len(pts):
             counts_max = max(counts_max, float(pts["k"].max()))
@@ -828,7 +828,8 @@ def _bland_altman_panel(ax: Axes, df: pd.DataFrame, judges: Sequence[str], limit
         sizes = 14.0 + 90.0 * np.sqrt(pts["k"].to_numpy(dtype=float) / counts_max)
         ax.scatter(pts["mean"], pts["diff"], s=sizes, marker=marker, color=colour, alpha=0.55,
                    edgecolors="black", linewidths=0.4, zorder=3)
-        shift, lo, hi = _limits_for(j, sub, sub["diff"].to_numpy(dtype=float), limits)
+        diffs = np.repeat(sub["diff"].to_numpy(dtype=float), sub["count"].to_numpy(dtype=np.int64))
+        shift, lo, hi = _limits_for(j, sub, diffs, limits)
         if math.isfinite(shift):
             ax.axhline(shift, color=colour, linewidth=1.6, zorder=2)
         for v in (lo, hi):
@@ -878,8 +879,9 @@ def plot_bland_altman(frame: pd.DataFrame, ax: Axes | None = None, *, judge: str
     Parameters
     ----------
     frame : DataFrame
-        Columns ``mean`` and ``diff`` and (unless there is one judge) ``judge``; optional constant columns
-        ``shift``, ``loa_low`` and ``loa_high`` give the lines instead of computing them.
+        Columns ``mean`` and ``diff`` and (unless there is one judge) ``judge``; optional ``count`` (items at
+        the point, default 1: the leniency probe's frame holds distinct points with counts); optional constant
+        columns ``shift``, ``loa_low`` and ``loa_high`` give the lines instead of computing them.
     ax : Axes, optional
         Where to draw. Without it a new Figure gets one panel per judge (sharing the y axis; all panels are in
         ``ax.figure.axes``) and the first panel is returned; with it the judges are overlaid in distinct
@@ -899,8 +901,10 @@ def plot_bland_altman(frame: pd.DataFrame, ax: Axes | None = None, *, judge: str
     if why:
         return _no_data(ax, why, title=title)
     extra = [c for c in ("shift", "loa_low", "loa_high") if c in frame.columns]
+    count = _nums(frame["count"]) if "count" in frame.columns else np.ones(len(frame))
     df = pd.DataFrame({"judge": frame["judge"].map(str) if "judge" in frame.columns else "",
                        "mean": _nums(frame["mean"]), "diff": _nums(frame["diff"]),
+                       "count": np.where(np.isfinite(count), count, 0).astype(np.int64),
                        **{c: _nums(frame[c]) for c in extra}})
     if judge is not None:
         df = df[df["judge"] == str(judge)]

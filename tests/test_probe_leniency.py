@@ -49,7 +49,7 @@ def test_interval_shift_and_bland_altman_by_hand():
     assert _row(res, "bland_altman_lower")["estimate"] == pytest.approx(0.75 - 0.98)
     assert _row(res, "bland_altman_upper")["estimate"] == pytest.approx(0.75 + 0.98)
     ba = res.frames["bland_altman"]
-    assert list(ba.columns) == ["judge", "mean", "diff"]
+    assert list(ba.columns) == ["judge", "mean", "diff", "count"] and ba["count"].tolist() == [1, 1, 1, 1]
     assert ba["diff"].tolist() == d.tolist() and ba["mean"].tolist() == [1.5, 2.0, 3.5, 4.5]
     dist = res.frames["distribution"]
     assert set(dist["rater"]) == {"humans", "j"}
@@ -259,3 +259,22 @@ def test_determinism():
     t = _interval_sim(0.3, n=80, seed=5)
     a = pd.DataFrame(_run(t, seed=9).rows)
     pd.testing.assert_frame_equal(a, pd.DataFrame(_run(t, seed=9).rows))
+
+
+def test_bland_altman_frame_pools_identical_points_and_grids_dense_clouds(monkeypatch):
+    from metajudge.probes import leniency
+
+    mean = np.array([1.5, 2.0, 1.5, 1.5, 3.0])
+    diff = np.array([1.0, 0.0, 1.0, 1.0, -2.0])
+    f, rounded = leniency.bland_altman_points(mean, diff)
+    assert rounded == 0
+    assert f.to_dict("list") == {"mean": [1.5, 2.0, 3.0], "diff": [1.0, 0.0, -2.0], "count": [3, 1, 1]}
+    r = np.random.default_rng(0)
+    m, d = r.normal(3, 1, 20_000), r.normal(0, 0.5, 20_000)
+    monkeypatch.setattr(leniency, "BA_MAX_POINTS", 1000)
+    f, rounded = leniency.bland_altman_points(m, d)
+    assert rounded == 20_000 and f["count"].sum() == 20_000 and len(f) < 20_000
+    # every point lies on the grid: lo + k * (hi - lo) / BA_GRID
+    step = (m.max() - m.min()) / leniency.BA_GRID
+    k = (f["mean"].to_numpy() - m.min()) / step
+    assert np.allclose(k, np.round(k))

@@ -85,7 +85,7 @@ def test_results_json_carries_frames_and_extra(runs):
     assert [f["probe"] for f in data["probe_frames"]] == [p["probe"] for p in data["probes"]]
     frames = {f["probe"]: f["frames"] for f in data["probe_frames"]}
     ba = frames["leniency"]["bland_altman"]
-    assert ba["columns"] == ["judge", "mean", "diff"] and ba["dtypes"][1] == "float64" and len(ba["records"]) > 10
+    assert ba["columns"] == ["judge", "mean", "diff", "count"] and ba["dtypes"][1] == "float64" and len(ba["records"]) > 10
 
 
 def test_analysis_from_json_restores_tables(runs):

@@ -31,13 +31,65 @@ def as_generator(rng: RNGLike) -> np.random.Generator:
     return np.random.default_rng(0 if rng is None else rng)
 
 
+#: Odd 64-bit multipliers of the row hash in :func:`compress_patterns` (fixed, so runs are reproducible).
+_HASH_MULT = np.random.default_rng(20240611).integers(1, 2**63 - 1, size=4096, dtype=np.int64).astype(np.uint64) | 1
+
+
 def compress_patterns(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unique rows of ``stats`` (n_items, D) and how many items share each: ``(patterns, counts)``."""
+    """Unique rows of ``stats`` (n_items, D) and how many items share each: ``(patterns, counts)``.
+
+    The order of the patterns is canonical (it depends on the rows' contents only, never on the item order, so
+    a permutation of the items gives the same bootstrap draws): below 256 rows, or for data the hash does not
+    cover, the lexicographic order of ``np.unique(stats, axis=0)``; otherwise the order of a 64-bit hash of each
+    row's bytes. Hashing costs one pass and a 1-D sort instead of a sort of D-wide records (tens of times
+    faster for the wide statistics of the ceiling and the comparisons). Every row is then checked against its
+    pattern, and the exact ``np.unique`` is used if two different rows ever share a hash, so no result depends
+    on the hash being collision-free.
+
+    >>> p, c = compress_patterns(np.array([[1., 0.], [0., 2.], [1., 0.]]))
+    >>> p.tolist(), c.tolist()
+    ([[0.0, 2.0], [1.0, 0.0]], [1, 2])
+    """
     stats = np.ascontiguousarray(stats)
     if stats.shape[0] == 0:
         return stats, np.zeros(0, dtype=np.int64)
-    patterns, counts = np.unique(stats, axis=0, return_counts=True)
-    return patterns, counts
+    n = stats.shape[0]
+    if (stats.ndim != 2 or n < 256 or stats.shape[1] == 0 or stats.dtype.itemsize != 8
+            or stats.dtype.kind not in "fiu" or stats.shape[1] > _HASH_MULT.size
+            or (stats.dtype.kind == "f" and not np.isfinite(stats).all())):
+        patterns, counts = np.unique(stats, axis=0, return_counts=True)
+        return patterns, counts
+    h = np.empty(n, dtype=np.uint64)
+    mult = _HASH_MULT[: stats.shape[1]]
+    step = max(1, (1 << 19) // stats.shape[1])  # row blocks of ~4 MB: the temporaries stay in cache
+    with np.errstate(over="ignore"):
+        for start in range(0, n, step):
+            block = stats[start:start + step]
+            words = block.astype(np.int64)
+            hb = words.view(np.uint64) @ mult
+            if block.dtype.kind == "f":
+                frac = ~(words == block).all(axis=1)
+                if frac.any():
+                    # rows that are not whole numbers: hash their bytes, folding the high bits (where small
+                    # floats differ) down; the choice depends on the row alone, so equal rows hash equally
+                    w = (block[frac] + 0).view(np.uint64)  # + 0 turns -0.0 into 0.0
+                    w = (w ^ (w >> np.uint64(32))) * np.uint64(0x9E3779B97F4A7C15)
+                    hb[frac] = w @ mult
+            h[start:start + step] = hb
+        h ^= h >> np.uint64(31)
+    canon = stats
+    _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    patterns = canon[first]
+    later = np.ones(n, dtype=bool)
+    later[first] = False  # rows that are not the representative of their hash: must equal it
+    rows = np.flatnonzero(later)
+    for start in range(0, rows.size, 65536):
+        part = rows[start:start + 65536]
+        if not np.array_equal(canon[part], patterns[inverse[part]]):  # a collision: exact sort instead
+            patterns, counts = np.unique(stats, axis=0, return_counts=True)
+            return patterns, counts
+    return patterns, counts.astype(np.int64)
 
 
 def resample_sums(

@@ -40,8 +40,11 @@ bootstrap CI and Wald p-value with item-clustered SE. Needs a pairwise scale wit
 
 Frames
 ------
-``bland_altman``: judge, mean ((judge + reference)/2), diff (judge − reference), one row per item (ordered
-pointwise scales). ``distribution``: rater ("humans" or the judge), value (level label, or for interval scales
+``bland_altman``: judge, mean ((judge + reference)/2), diff (judge − reference), count: one row per distinct
+point of each judge (ordered pointwise scales), ``count`` items at it, in the order the points first occur.
+Points are exact; only when a judge has more than :data:`BA_MAX_POINTS` distinct points (continuous scores on
+many items) are they rounded to a grid of :data:`BA_GRID` steps over each axis's range before counting (the
+probe's note says so), which keeps reports small; the statistics always use the exact differences. ``distribution``: rater ("humans" or the judge), value (level label, or for interval scales
 the centre of a common histogram bin), share. For pointwise scales the humans' distribution is that of the
 reference (what the judge is compared with) and the judge's that of its rows; for pairwise both are rows.
 """
@@ -59,6 +62,10 @@ from .base import ProbeResult, ProbeUnavailable, estimate, numeric, probe_row
 from ._shared import boot_sums, interval, join_notes, paired_ratio_rows, ref_name, score_values
 
 PROBE = "leniency"
+#: Distinct Bland–Altman points per judge above which the plot frame is rounded to a grid.
+BA_MAX_POINTS = 5000
+#: Steps per axis of that grid.
+BA_GRID = 200
 BA_Z = 1.96
 
 
@@ -113,7 +120,8 @@ def leniency_probe(table: Any, *, options: dict[str, Any], confidence_level: flo
     rname = ref_name(table)
     cl = confidence_level
     dist: list[dict[str, Any]] = []
-    ba: list[dict[str, Any]] = []
+    ba: list[pd.DataFrame] = []
+    notes_ba: list[str] = []
     if scale.categorical:
         levels = list(scale.levels or [])
         hv = ref.to_numpy(dtype=int)
@@ -156,7 +164,12 @@ def leniency_probe(table: Any, *, options: dict[str, Any], confidence_level: flo
             _binary_rows(j, jm.to_numpy(), rv.to_numpy(), tab, res, rname, cl, n_resamples, rng)
             continue
         d = (jm - rv).to_numpy()
-        ba += [{"judge": j, "mean": float(m), "diff": float(x)} for m, x in zip(((jm + rv) / 2).to_numpy(), d)]
+        pts, rounded = bland_altman_points(((jm + rv) / 2).to_numpy(dtype=float), d)
+        pts.insert(0, "judge", j)
+        ba.append(pts)
+        if rounded:
+            notes_ba.append(f"{j}: {rounded:,} distinct Bland–Altman points, plotted on a {BA_GRID}×{BA_GRID} grid "
+                            "(counts per cell); the shift and limits use the exact differences")
         _shift_rows(j, d, res, rname, cl, n_resamples, rng, ordinal=scale.kind == "ordinal")
     if scale.kind == "interval":
         dist = _interval_distribution(table, ref)
@@ -164,7 +177,9 @@ def leniency_probe(table: Any, *, options: dict[str, Any], confidence_level: flo
         res.skipped.append("nominal scale: a signed leniency shift needs ordered scores; only marginal homogeneity "
                            "(Stuart–Maxwell) is tested.")
     res.frames["distribution"] = pd.DataFrame(dist, columns=["rater", "value", "share"])
-    res.frames["bland_altman"] = pd.DataFrame(ba, columns=["judge", "mean", "diff"])
+    res.frames["bland_altman"] = (pd.concat(ba, ignore_index=True) if ba else
+                                  pd.DataFrame({"judge": pd.Series(dtype=object), "mean": pd.Series(dtype=float),
+                                                "diff": pd.Series(dtype=float), "count": pd.Series(dtype=int)}))
     what = {"interval": "the mean signed difference judge − human reference with Bland–Altman limits and a "
                         "one-sample t-test",
             "ordinal": "the mean signed difference judge − human reference (level values) with Bland–Altman "
@@ -174,8 +189,31 @@ def leniency_probe(table: Any, *, options: dict[str, Any], confidence_level: flo
                       "test and the Stuart–Maxwell test",
             "nominal": "the Stuart–Maxwell test of equal label distributions"}[scale.kind]
     res.description = (f"Leniency probe on up to {n_max} items with a human reference ({rname}): {what}. "
-                       "Confidence intervals resample items.")
+                       "Confidence intervals resample items." + "".join(f" {n}." for n in notes_ba))
     return res
+
+
+def bland_altman_points(mean: np.ndarray, diff: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """Distinct (mean, diff) points with their ``count``, in order of first occurrence; more than
+    :data:`BA_MAX_POINTS` distinct points are first rounded to a :data:`BA_GRID`-step grid over each axis's range.
+    Returns the frame and the number of distinct exact points when rounding happened (else 0).
+
+    >>> f, r = bland_altman_points(np.array([1.5, 2.0, 1.5]), np.array([1.0, 0.0, 1.0]))
+    >>> f.to_dict("list"), r
+    ({'mean': [1.5, 2.0], 'diff': [1.0, 0.0], 'count': [2, 1]}, 0)
+    """
+    df = pd.DataFrame({"mean": np.asarray(mean, dtype=float), "diff": np.asarray(diff, dtype=float)})
+    pts = df.groupby(["mean", "diff"], sort=False).size().reset_index(name="count")
+    if len(pts) <= BA_MAX_POINTS:
+        return pts, 0
+    n_exact = len(pts)
+    for col in ("mean", "diff"):
+        v = df[col].to_numpy()
+        lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+        step = (hi - lo) / BA_GRID if hi > lo else 1.0
+        df[col] = lo + np.round((v - lo) / step) * step
+    pts = df.groupby(["mean", "diff"], sort=False).size().reset_index(name="count")
+    return pts, n_exact
 
 
 def _shift_rows(j: str, d: np.ndarray, res: ProbeResult, rname: str, cl: float, n_resamples: int,
@@ -315,7 +353,7 @@ def _pairwise(table: Any, res: ProbeResult, cl: float, n_resamples: int, rng: np
                                       null_rate=None, note_rate="share of the judge's rows that are ties",
                                       note_human=f"human rows on the {len(common)} items of judge {j}")
     res.frames["distribution"] = pd.DataFrame(dist, columns=["rater", "value", "share"])
-    res.frames["bland_altman"] = pd.DataFrame(columns=["judge", "mean", "diff"])
+    res.frames["bland_altman"] = pd.DataFrame(columns=["judge", "mean", "diff", "count"])
     res.skipped.append("pairwise task: leniency is measured as the judge's tie rate against the humans' "
                        "(a signed score shift needs pointwise scores).")
     res.description = (f"Leniency probe, pairwise: each judge's tie rate (all its rows, both orders and repeats) "
