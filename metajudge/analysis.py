@@ -376,7 +376,7 @@ def _ceiling(table: AlignedTable, names: list[str], ctx: dict[str, Any], cl: flo
             index[(h, j)] = batch.add(p)
             covered.setdefault(j, set()).update(p.items)
             # the judge is scored on the items it rated: score the human on exactly those items too
-            rj = r[r.index.isin(set(p.items))]
+            rj = r[pd.Index(pd.unique(np.asarray(p.items, dtype=object))).get_indexer(r.index) >= 0]
             index[(h, f"human@{j}")] = batch.add(_Pairs(rj.to_numpy(), mine.reindex(rj.index).to_numpy(),
                                                         rj.index.to_numpy()))
             covered.setdefault(f"human@{j}", set()).update(rj.index)

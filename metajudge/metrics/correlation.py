@@ -19,8 +19,8 @@ from ..errors import MetricInputError
 from ..estimate import Estimate
 from . import kernels as K
 from ._inputs import dropped_note, encode, join_notes, to_1d
-from .bootstrap import (RNGLike, as_generator, bootstrap_stats, evaluate_replicates, item_weights,
-                        percentile_interval, warn_undefined)
+from .bootstrap import (RNGLike, as_generator, bootstrap_stats, compress_patterns, evaluate_replicates,
+                        item_weights, percentile_interval, warn_undefined)
 
 #: Above this many distinct values on a side, the continuous (weighted) path is used.
 MAX_TABLE_VALUES = 64
@@ -288,7 +288,8 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
     - dataset: one correlation over all items (interval: item bootstrap);
     - group: the correlation within each group, then the unweighted mean; groups where either side is constant
       (or with fewer than two items) are skipped and counted; interval: bootstrap over groups;
-    - system: correlation of per-system means; interval: item bootstrap (within-system resampling of items).
+    - system: correlation of per-system means; interval: item bootstrap (all items resampled together, drawn as
+      a multinomial over distinct (system, reference, candidate) patterns, which has the same distribution).
 
     Returns a dict keyed by level name.
     """
@@ -348,16 +349,22 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
         elif n_resamples > 0:
             reps = np.empty(n_resamples)
             pos = 0
-            onehot = np.zeros((len(xs), ns))
-            onehot[np.arange(len(xs)), si] = 1.0
-            for w in item_weights(len(xs), n_resamples, gen):
-                wf = w.astype(float)
+            # items with the same (system, x, y) are interchangeable: a multinomial draw over these patterns
+            # has the distribution of the item draw (Likert scores: a few hundred patterns instead of n items)
+            pats, mult = compress_patterns(np.column_stack([si.astype(float), xs, ys]))
+            psys = pats[:, 0].astype(np.int64)
+            onehot = np.zeros((len(pats), ns))
+            onehot[np.arange(len(pats)), psys] = 1.0
+            pvals = mult / mult.sum()
+            block = max(1, min(n_resamples, 20_000_000 // max(1, len(pats))))
+            for start in range(0, n_resamples, block):
+                wf = gen.multinomial(len(xs), pvals, size=min(block, n_resamples - start)).astype(float)
                 c = wf @ onehot
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    ax = (wf * xs) @ onehot / c
-                    ay = (wf * ys) @ onehot / c
-                reps[pos:pos + w.shape[0]] = _rowwise_corr(kind, variant, ax, ay, c > 0)
-                pos += w.shape[0]
+                    ax = (wf * pats[:, 1]) @ onehot / c
+                    ay = (wf * pats[:, 2]) @ onehot / c
+                reps[pos:pos + wf.shape[0]] = _rowwise_corr(kind, variant, ax, ay, c > 0)
+                pos += wf.shape[0]
             lo, hi, bad = percentile_interval(reps, confidence_level)
             meth = "bootstrap"
             if bad:
