@@ -37,10 +37,12 @@ CORRELATIONS = ("pearson", "spearman", "kendall_tau")
 
 
 class Progress:
-    """A minimal progress line on stderr (silent when ``quiet`` or stderr is not wanted)."""
+    """A minimal progress line on stderr: silent when ``quiet`` and when stderr is not a terminal (a log file,
+    a pipe, CI), so redirected output never fills with carriage returns."""
 
     def __init__(self, total: int, quiet: bool = False, label: str = "bootstrap") -> None:
-        self.total, self.done, self.quiet, self.label = max(total, 1), 0, quiet, label
+        self.total, self.done, self.label = max(total, 1), 0, label
+        self.quiet = quiet or not _stderr_is_terminal()
 
     def step(self, what: str = "") -> None:
         self.done += 1
@@ -52,6 +54,13 @@ class Progress:
             if self.done >= self.total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
 
 
 def _row(section: str, judge: str, kind: str, reference: str, e: Estimate, *, level: str = "item",

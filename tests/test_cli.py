@@ -746,3 +746,21 @@ def test_data_flags_beside_a_config_are_a_usage_error(tmp_path):
     res = CliRunner().invoke(app, ["agree", str(cfg), "--judge", "x=y.jsonl", "-q"])
     assert res.exit_code == 2
     assert "--set" in res.output
+
+
+def test_progress_line_only_on_a_terminal(monkeypatch, capsys):
+    """The progress bar is silent when stderr is not a terminal (pipes, logs, CI) and with quiet."""
+    import io
+
+    from metajudge.analysis import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, quiet, shown in ((Tty(), False, True), (Tty(), True, False), (io.StringIO(), False, False)):
+        monkeypatch.setattr("sys.stderr", stream)
+        p = Progress(2, quiet, "metajudge")
+        p.step("a")
+        p.step("b")
+        assert ("metajudge [" in stream.getvalue()) is shown, (type(stream).__name__, quiet)
