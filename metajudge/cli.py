@@ -130,6 +130,13 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
            levels: LevelsOpt = None, item: ItemOpt = None, rater: RaterOpt = None, label: LabelOpt = None,
            judge_label: JLabelOpt = None, judge_text: JTextOpt = None, extract: ExtractOpt = None,
            probe_: ProbeOpt = None, data_dir: DataDirOpt = None, gold_option: GoldOptionOpt = None,
+           engine: Annotated[str, typer.Option("--engine", help="local (default) or dask. Judge paths that are "
+                                                                "folders or globs of Parquet shards are reduced "
+                                                                "shard by shard to count tables (in this process, "
+                                                                "or on Dask workers with dask).")] = "local",
+           scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of a running Dask "
+                                                                             "scheduler (with --engine dask; "
+                                                                             "default: a local cluster).")] = None,
            figures: Annotated[str, typer.Option("--figures", help="Figure files to write besides the "
                                                                   "inline SVG: none, or a comma list of svg, "
                                                                   "pdf, png.")] = "none",
@@ -181,6 +188,10 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         from .report import write_report
 
         names = _probe_names(probe_)
+        if engine not in ("local", "dask"):
+            raise typer.BadParameter(f"unknown engine {engine!r}; use local or dask", param_hint="--engine")
+        if scheduler and engine != "dask":
+            raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
         if data_dir is not None:
             from .goldsets import run_gold_set
 
@@ -191,8 +202,14 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         else:
             cfg = _build_config(config, set_, gold, judge, scale, levels, item, rater, label, judge_label,
                                 judge_text, extract)
-            analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet,
-                           probes=names if names is not None else "config", strict_probes=names is not None)
+            from .engine import is_sharded, run_sharded
+
+            if engine == "dask" or is_sharded(cfg):
+                analysis = run_sharded(cfg, engine=engine, scheduler=scheduler, seed=seed, n_resamples=n_resamples,
+                                       quiet=quiet)
+            else:
+                analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet,
+                               probes=names if names is not None else "config", strict_probes=names is not None)
         _write(write_report, analysis, output, figures=figs)
     except MetajudgeError as exc:
         _fail(exc, debug)

@@ -217,6 +217,14 @@ class Scale:
     def classify(self, labels: Iterable[Any] | pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(codes, out_of_scale)``: codes as in :meth:`encode`, and a boolean mask of labels that
         are present but not on the scale."""
+        if isinstance(labels, (pd.Series, np.ndarray, pd.Index)) and len(labels) > 256:
+            # dictionary encoding: classify each distinct label once (judge logs repeat a few labels)
+            inv, uniq = pd.factorize(pd.Series(np.asarray(labels, dtype=object) if isinstance(labels, np.ndarray)
+                                               else labels), use_na_sentinel=True)
+            if len(uniq) < len(inv) // 2:
+                ucodes, ubad = self.classify(list(uniq))
+                codes = np.where(inv >= 0, ucodes[np.maximum(inv, 0)], np.nan)
+                return codes, np.where(inv >= 0, ubad[np.maximum(inv, 0)], False)
         values = list(labels.tolist() if isinstance(labels, (pd.Series, np.ndarray, pd.Index)) else labels)
         n = len(values)
         codes = np.full(n, np.nan)

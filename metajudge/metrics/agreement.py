@@ -206,35 +206,54 @@ def table_estimates(
             k = 2
     table = contingency_table(ref, cand, k)
     n_items = int(cidx.max()) + 1 if cidx is not None and cidx.size else len(ref)
-    base_note = dropped_note(dropped)
+    cluster_stats = cluster_tables(ref, cand, cidx, k) if cidx is not None and len(ref) > 0 else None
+    return estimates_from_table(table, metrics, ctx, confidence_level=confidence_level, n_resamples=n_resamples,
+                                rng=rng, n_items=n_items, cluster_stats=cluster_stats, note=dropped_note(dropped))
 
+
+def estimates_from_table(table: np.ndarray, metrics: Sequence[str], ctx: dict[str, Any], *,
+                         confidence_level: float = 0.95, n_resamples: int = 1000, rng: RNGLike = None,
+                         n_items: int | None = None, cluster_stats: np.ndarray | None = None,
+                         note: str = "") -> dict[str, Estimate]:
+    """Table metrics and intervals from a K×K count table (what :func:`table_estimates` computes once the
+    table is built; the sharded engines call it on summed shard tables).
+
+    Without ``cluster_stats`` the rows are independent items: proportions get Wilson intervals, the other
+    metrics the multinomial bootstrap of the table. With ``cluster_stats`` (one row of K² counts per item) the
+    items are resampled whole. ``ctx`` holds ``values`` (level values) and, for binary metrics, ``positive``.
+    """
+    specs = [TABLE_METRICS[m] for m in metrics]
+    table = np.asarray(table, dtype=float)
+    k = table.shape[0]
+    n_rows = int(table.sum())
+    n_items = n_rows if n_items is None else n_items
     reps: np.ndarray | None = None
     method = "none"
-    if n_resamples > 0 and len(ref) > 0:
+    if n_resamples > 0 and n_rows > 0:
         gen = as_generator(rng)
-        if cidx is None:
-            n = int(table.sum())
-            reps = gen.multinomial(n, table.ravel() / n, size=n_resamples).reshape(n_resamples, k, k).astype(float)
+        if cluster_stats is None:
+            reps = gen.multinomial(n_rows, table.ravel() / n_rows, size=n_resamples).reshape(
+                n_resamples, k, k).astype(float)
             method = "bootstrap-multinomial"
         else:
-            sums = bootstrap_stats(cluster_tables(ref, cand, cidx, k), n_resamples, gen)
+            sums = bootstrap_stats(cluster_stats, n_resamples, gen)
             reps = sums.reshape(n_resamples, k, k)
             method = "bootstrap-cluster"
 
     out: dict[str, Estimate] = {}
     for spec in specs:
         point = float(evaluate_replicates(lambda t: spec.fn(t, ctx), table))
-        notes = [base_note]
+        notes = [note]
         lo = hi = float("nan")
         m_method = method
-        if len(ref) == 0:
+        if n_rows == 0:
             notes.append("undefined: no pairs with both values")
             warn_undefined(f"{spec.name} is undefined: no pairs with both values")
         elif np.isnan(point):
             notes.append(f"undefined: {spec.undefined}")
             warn_undefined(f"{spec.name} is undefined: {spec.undefined}")
-        if len(ref) > 0:
-            if spec.proportion is not None and cidx is None:
+        if n_rows > 0:
+            if spec.proportion is not None and cluster_stats is None:
                 succ, den = _proportion_counts(table, spec.proportion, ctx)
                 lo, hi = wilson_interval(succ, den, confidence_level)
                 m_method = "wilson"

@@ -1,0 +1,179 @@
+"""The sharded count-table engines (metajudge.engine): shard tables summed give the numbers of the plain
+computation, number for number; the Dask engine on a real LocalCluster (two worker processes) gives exactly
+the local engine's results; the CLI runs them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from typer.testing import CliRunner
+
+import metajudge as mj
+from metajudge.cli import app
+from metajudge.config import config_from_dict
+from metajudge.engine import agreement_from_shards, is_sharded, run_sharded, shard_paths
+from metajudge.errors import MetajudgeError
+from metajudge.scales import Scale
+
+N = 6000
+LEVELS = [1, 2, 3, 4, 5]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("shards")
+    rng = np.random.default_rng(7)
+    h = rng.integers(1, 6, N)
+    j = np.clip(h + rng.choice([-1, 0, 0, 1, 1], N), 1, 5)
+    (d / "log").mkdir()
+    for s in range(4):
+        part = slice(s * N // 4, (s + 1) * N // 4)
+        pd.DataFrame({"human": h[part].astype(str), "judge": j[part].astype(str)}).to_parquet(
+            d / "log" / f"part-{s}.parquet")
+    items = [f"i{i:05d}" for i in range(N)]
+    h2 = np.clip(h + rng.choice([-1, 0, 1], N), 1, 5)
+    pd.DataFrame({"item": items * 2, "rater": ["a"] * N + ["b"] * N,
+                  "label": np.concatenate([h, h2])}).to_csv(d / "gold.csv", index=False)
+    # judge with two repeats per item, the repeats in different shards (clusters cross shards), plus bad rows
+    rep2 = np.clip(j + rng.choice([-1, 0, 1], N), 1, 5)
+    log = pd.DataFrame({"item": items + items, "label": np.concatenate([j, rep2]).astype(str),
+                        "repeat": ["1"] * N + ["2"] * N})
+    log.loc[3, "label"] = "banana"       # out of scale
+    log.loc[4, "label"] = None           # missing
+    log = pd.concat([log, pd.DataFrame({"item": ["not-in-gold"], "label": ["3"], "repeat": ["1"]})],
+                    ignore_index=True)
+    (d / "judge").mkdir()
+    order = np.random.default_rng(1).permutation(len(log))
+    for s, idx in enumerate(np.array_split(order, 5)):
+        log.iloc[np.sort(idx)].to_parquet(d / "judge" / f"shard-{s}.parquet")
+    log.to_parquet(d / "judge_all.parquet")
+    return {"dir": d, "h": h, "j": j, "log": log, "h2": h2}
+
+
+def _cfg(d, path, **extra):
+    return config_from_dict({"scale": {"kind": "ordinal", "levels": LEVELS},
+                             "gold": {"path": str(d / "gold.csv"),
+                                      "columns": {"item": "item", "rater": "rater", "label": "label"}},
+                             "judges": [{"name": "j1", "path": str(path),
+                                         "columns": {"item": "item", "label": "label", "repeat": "repeat"}}],
+                             "bootstrap": {"n_resamples": 300, "seed": 3}, **extra})
+
+
+def _cols(df):
+    return df[["section", "judge", "metric", "estimate", "ci_low", "ci_high", "n", "method"]].reset_index(drop=True)
+
+
+def test_joined_shards_equal_table_estimates(data):
+    sc = Scale("ordinal", levels=LEVELS)
+    r = agreement_from_shards(data["dir"] / "log", reference="human", candidate="judge", scale=sc, n_resamples=400,
+                              seed=5)
+    assert r.shards == 4 and r.counts["rows"] == N and r.counts["left_out"] == 0
+    ref = mj.table_estimates(data["h"], data["j"], list(r.estimates), levels=LEVELS, n_resamples=400, rng=5)
+    for m, e in r.estimates.items():
+        assert (e.estimate, e.ci_low, e.ci_high, e.n, e.method) == (
+            ref[m].estimate, ref[m].ci_low, ref[m].ci_high, ref[m].n, ref[m].method), m
+    # and the plain computation on the raw rows
+    from sklearn.metrics import cohen_kappa_score
+
+    assert r.estimates["cohen_kappa"].estimate == pytest.approx(cohen_kappa_score(data["h"], data["j"]), abs=1e-12)
+    assert r.estimates["cohen_kappa_quadratic"].estimate == pytest.approx(
+        cohen_kappa_score(data["h"], data["j"], weights="quadratic"), abs=1e-12)
+
+
+def test_sharded_run_equals_in_memory_agreement(data):
+    d = data["dir"]
+    cfg = _cfg(d, d / "judge")
+    assert is_sharded(cfg) and not is_sharded(_cfg(d, d / "judge_all.parquet"))
+    a = run_sharded(cfg, engine="local")
+    b = mj.run(_cfg(d, d / "judge_all.parquet"), probes=[])
+    got = _cols(a.results[a.results["section"] == "agreement"])
+    want = _cols(b.results[(b.results["section"] == "agreement") & (b.results["slice"] == "all")
+                           & (b.results["judge"] == "j1") & (b.results["level"] == "item")
+                           & b.results["metric"].isin(got["metric"])])
+    pd.testing.assert_frame_equal(got, want)  # same numbers, same intervals: repeats resampled as clusters
+    cov = a.coverage.set_index("source").loc["j1"]
+    cov_b = b.coverage.set_index("source").loc["j1"]
+    for key in ("rows", "out_of_scale", "missing_label", "missing_in_gold", "items", "matched_items",
+                "missing_in_judge", "excluded_rows", "unparseable"):
+        assert int(cov[key]) == int(cov_b[key]), key
+    assert a.confusion["j1"].to_numpy().tolist() == b.confusion["j1"].to_numpy().tolist()
+
+
+def test_sharded_leniency_rows_match_an_independent_computation(data):
+    d = data["dir"]
+    a = run_sharded(_cfg(d, d / "judge"), engine="local")
+    lr = a.results[a.results["metric"] == "leniency_shift"].iloc[0]
+    log = data["log"]
+    log = log[log["item"] != "not-in-gold"]
+    v = pd.to_numeric(log["label"], errors="coerce")
+    jm = v.groupby(log["item"]).mean().dropna()
+    # the ordinal reference is the low median of the annotators: of two labels, the lower one
+    ref = pd.Series(np.minimum(data["h"], data["h2"]).astype(float), index=[f"i{i:05d}" for i in range(N)])
+    common = jm.index.intersection(ref.index)
+    diff = (jm[common] - ref[common]).to_numpy()
+    assert lr["n"] == len(common)
+    assert lr["estimate"] == pytest.approx(diff.mean(), abs=1e-12)
+    half = sps.norm.ppf(0.975) * diff.std(ddof=1) / np.sqrt(len(diff))
+    assert (lr["ci_low"], lr["ci_high"]) == pytest.approx((diff.mean() - half, diff.mean() + half), abs=1e-12)
+
+
+def test_shard_path_errors(tmp_path):
+    with pytest.raises(MetajudgeError, match="holds no .parquet files"):
+        shard_paths(tmp_path)
+    with pytest.raises(MetajudgeError, match="no shard matches"):
+        shard_paths(tmp_path / "part-*.parquet")
+
+
+# ------------------------------------------------------------------------------------------------ Dask
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as lc, distributed.Client(lc) as client:
+        yield lc, client
+
+
+def test_dask_engine_is_identical_to_local(data, cluster):
+    lc, client = cluster
+    assert len(client.scheduler_info()["workers"]) == 2
+    sc = Scale("ordinal", levels=LEVELS)
+    kw = dict(reference="human", candidate="judge", scale=sc, n_resamples=300, seed=2)
+    loc = agreement_from_shards(data["dir"] / "log", engine="local", **kw)
+    dsk = agreement_from_shards(data["dir"] / "log", engine="dask", client=client, **kw)
+    assert np.array_equal(loc.table, dsk.table) and loc.counts == dsk.counts
+    assert loc.frame().equals(dsk.frame())
+    d = data["dir"]
+    a = run_sharded(_cfg(d, d / "judge"), engine="local")
+    b = run_sharded(_cfg(d, d / "judge"), engine="dask", client=client)
+    pd.testing.assert_frame_equal(a.results, b.results)  # agreement, CIs with the same seed, leniency rows
+    pd.testing.assert_frame_equal(a.coverage, b.coverage)
+
+
+def test_cli_report_engine_dask(data, cluster, tmp_path):
+    lc, _ = cluster
+    d = data["dir"]
+    cfg_path = tmp_path / "cfg.json"
+    cfg_path.write_text(json.dumps({
+        "scale": {"kind": "ordinal", "levels": LEVELS},
+        "gold": {"path": str(d / "gold.csv"), "columns": {"item": "item", "rater": "rater", "label": "label"}},
+        "judges": [{"name": "j1", "path": str(d / "judge"),
+                    "columns": {"item": "item", "label": "label", "repeat": "repeat"}}],
+        "bootstrap": {"n_resamples": 200, "seed": 4}}))
+    runner = CliRunner()
+    outs = {}
+    for eng in ("local", "dask"):
+        out = tmp_path / eng
+        args = ["report", str(cfg_path), "-o", str(out), "--quiet", "--engine", eng]
+        if eng == "dask":
+            args += ["--scheduler", lc.scheduler_address]
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0, r.output
+        outs[eng] = json.loads((out / "results.json").read_text())
+    assert outs["local"]["results"] == outs["dask"]["results"]
+    assert outs["dask"]["provenance"]["engine"] == "dask"
+    r = runner.invoke(app, ["report", str(cfg_path), "-o", str(tmp_path / "x"), "--scheduler", "tcp://x:1"])
+    assert r.exit_code == 2 and "--engine dask" in r.output
