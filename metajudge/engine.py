@@ -127,16 +127,56 @@ def map_shards(fn: Callable[..., Any], paths: Sequence[Path], *, engine: str = "
 
 
 def _read_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
-    import pyarrow.parquet as pq
+    """Only ``columns`` of a Parquet, CSV/TSV or JSONL file, read by pyarrow with strings dictionary-encoded
+    (labels then cost one classification per distinct value, and a byte or two per row)."""
+    import pyarrow as pa
 
+    suffix = "".join(Path(str(path)).suffixes[-2:]).lower()
+    cols = list(columns)
     try:
-        t = pq.read_table(str(path), columns=list(columns))
-    except (KeyError, ValueError) as exc:
-        have = pq.read_schema(str(path)).names
-        missing = [c for c in columns if c not in have]
-        raise InputError(f"shard {str(path)!r}: columns {missing or list(columns)} not found (it has {have}).") from exc
-    # dictionary-encode strings: classification then runs once per distinct label
-    return t.to_pandas(strings_to_categorical=True)
+        if suffix.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz")):
+            import pyarrow.csv as pcsv
+
+            t = pcsv.read_csv(str(path), parse_options=pcsv.ParseOptions(delimiter="\t" if ".tsv" in suffix else ","),
+                              convert_options=pcsv.ConvertOptions(
+                                  include_columns=cols, column_types={c: pa.dictionary(pa.int32(), pa.string())
+                                                                      for c in cols}))
+        elif suffix.endswith((".jsonl", ".ndjson")):
+            import pyarrow.json as pjson
+
+            t = pjson.read_json(str(path)).select(cols)
+        else:
+            import pyarrow.parquet as pq
+
+            t = pq.read_table(str(path), columns=cols, read_dictionary=cols)
+    except (KeyError, ValueError, pa.ArrowInvalid) as exc:
+        raise InputError(f"shard {str(path)!r}: could not read columns {cols} ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}).") from exc
+    return t
+
+
+def _arrow_codes(scale: Scale, column: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codes as int16 with -1 where unusable, missing mask, out-of-scale mask) of a pyarrow column: it is
+    dictionary-encoded (if it is not already) and only the dictionary is classified."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ca = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+    if not pa.types.is_dictionary(ca.type):
+        ca = pc.dictionary_encode(ca)
+    ca = ca.unify_dictionaries()
+    if ca.num_chunks == 0 or len(ca) == 0:
+        z = np.zeros(0, dtype=bool)
+        return np.zeros(0, dtype=np.int16), z, z
+    dictionary = ca.chunk(0).dictionary.to_pylist()
+    idx = np.concatenate([ch.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+                          for ch in ca.chunks])
+    dc, dbad = scale.classify(dictionary) if dictionary else (np.zeros(0), np.zeros(0, dtype=bool))
+    lut = np.append(np.where(np.isnan(dc), -1, dc), -1).astype(np.int16)  # index -1 -> the appended -1
+    badlut = np.append(dbad, False)
+    codes = lut[idx]
+    bad = badlut[idx]
+    return codes, (codes < 0) & ~bad, bad
 
 
 def _codes(scale: Scale, col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -158,13 +198,13 @@ def _codes(scale: Scale, col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.nda
 def joined_shard_table(path: str | Path, *, reference: str, candidate: str, scale: Scale) -> dict[str, Any]:
     """One shard of a joined log -> its K×K table (reference × candidate codes) and the rows left out."""
     sc = scale
-    df = _read_columns(path, [reference, candidate])
-    r, r_miss, r_bad = _codes(sc, df[reference])
-    c, c_miss, c_bad = _codes(sc, df[candidate])
+    t = _read_columns(path, [reference, candidate])
+    r, r_miss, r_bad = _arrow_codes(sc, t.column(reference))
+    c, c_miss, c_bad = _arrow_codes(sc, t.column(candidate))
     k = sc.n_levels
     ok = (r >= 0) & (c >= 0)
     table = np.bincount(r[ok].astype(np.int64) * k + c[ok], minlength=k * k).reshape(k, k)
-    return {"table": table, "rows": len(df), "missing_reference": int(r_miss.sum()),
+    return {"table": table, "rows": t.num_rows, "missing_reference": int(r_miss.sum()),
             "missing_candidate": int(c_miss.sum()), "out_of_scale_reference": int(r_bad.sum()),
             "out_of_scale_candidate": int(c_bad.sum()), "left_out": int((~ok).sum())}
 
