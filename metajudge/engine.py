@@ -114,8 +114,8 @@ def map_shards(fn: Callable[..., Any], paths: Sequence[Path], *, engine: str = "
         # large arguments (the gold items and reference codes) go to every worker once, not with each task
         # (lists travel as arrays: dask would read a list argument as a graph of tasks)
         kw = {k: np.asarray(v, dtype=object) if isinstance(v, list) else v for k, v in kwargs.items()}
-        kw = {k: c.scatter(v, broadcast=True) if isinstance(v, np.ndarray) and len(v) > 1000 else v
-              for k, v in kw.items()}
+        kw = {k: c.scatter(v, broadcast=True) if hasattr(v, "__len__") and not isinstance(v, (str, dict, Scale))
+              and len(v) > 1000 else v for k, v in kw.items()}
         futures = c.map(fn, [str(p) for p in paths], pure=False, **kw)
         out = c.gather(futures)
     finally:
@@ -126,13 +126,14 @@ def map_shards(fn: Callable[..., Any], paths: Sequence[Path], *, engine: str = "
     return list(out)
 
 
-def _read_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
+def _read_columns(path: str | Path, columns: Sequence[str], dictionary: Sequence[str] | None = None) -> Any:
     """Only ``columns`` of a Parquet, CSV/TSV or JSONL file, read by pyarrow with strings dictionary-encoded
     (labels then cost one classification per distinct value, and a byte or two per row)."""
     import pyarrow as pa
 
     suffix = "".join(Path(str(path)).suffixes[-2:]).lower()
     cols = list(columns)
+    dict_cols = cols if dictionary is None else [c for c in cols if c in dictionary]
     try:
         if suffix.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz")):
             import pyarrow.csv as pcsv
@@ -140,7 +141,7 @@ def _read_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
             t = pcsv.read_csv(str(path), parse_options=pcsv.ParseOptions(delimiter="\t" if ".tsv" in suffix else ","),
                               convert_options=pcsv.ConvertOptions(
                                   include_columns=cols, column_types={c: pa.dictionary(pa.int32(), pa.string())
-                                                                      for c in cols}))
+                                                                      for c in dict_cols}))
         elif suffix.endswith((".jsonl", ".ndjson")):
             import pyarrow.json as pjson
 
@@ -148,7 +149,7 @@ def _read_columns(path: str | Path, columns: Sequence[str]) -> pd.DataFrame:
         else:
             import pyarrow.parquet as pq
 
-            t = pq.read_table(str(path), columns=cols, read_dictionary=cols)
+            t = pq.read_table(str(path), columns=cols, read_dictionary=dict_cols)
     except (KeyError, ValueError, pa.ArrowInvalid) as exc:
         raise InputError(f"shard {str(path)!r}: could not read columns {cols} ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''}).") from exc
@@ -192,6 +193,17 @@ def _codes(scale: Scale, col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.nda
     missing = np.isnan(codes) & ~bad
     out = np.where(np.isnan(codes), -1, codes).astype(np.int16)
     return out, missing, bad
+
+
+def _unique_counts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique values of an integer array and their counts (one sort; faster than ``np.unique`` on
+    tens of millions of values)."""
+    s = np.sort(a, kind="stable") if a.dtype.kind in "iu" else np.sort(a)
+    if s.size == 0:
+        return s, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    counts = np.diff(np.r_[starts, s.size])
+    return s[starts], counts.astype(np.int64)
 
 
 # ------------------------------------------------------------------------------------ joined logs (P10)
@@ -262,63 +274,239 @@ def agreement_from_shards(shards: Any, *, reference: str, candidate: str, scale:
 
 
 # ------------------------------------------------------------------------- judge logs against a gold set
-def judge_shard_cells(path: str | Path, *, judge: dict[str, Any], base_dir: str | None, gold_items: Sequence[str],
+def _lookup(items: Any, gold_items: Any) -> np.ndarray:
+    """Position of each item id in ``gold_items`` (a pyarrow string array), -1 where absent (hash join)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = items if isinstance(items, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(items, dtype=object))
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(pa.string()) if isinstance(arr, pa.Array) else pa.chunked_array(
+                [c.cast(pa.string()) for c in arr.chunks], type=pa.string())
+        else:
+            arr = pc.cast(arr, pa.string())
+    idx = pc.index_in(arr, value_set=gold_items)
+    return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _fast_columns(judge: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(item column, label column) when a judge's rows can be read column-wise with pyarrow: one item column,
+    a label column, no verdict extraction and nothing that needs the full reader."""
+    cols = judge.get("columns") or {}
+    item, label = cols.get("item", "item_id"), cols.get("label")
+    if (not isinstance(item, str) or not label or cols.get("text") or judge.get("extract")
+            or judge.get("dataset") or judge.get("unparseable") not in (None, "exclude")):
+        return None
+    return item, label
+
+
+def judge_shard_cells(path: str | Path, *, judge: dict[str, Any], base_dir: str | None, gold_items: Any,
                       ref_codes: np.ndarray, scale: Scale) -> dict[str, Any]:
     """One shard of a judge's outputs -> sparse per-item cell counts against the gold reference.
 
-    The shard is read and parsed with the judge's config (column mapping, verdict extraction), its labels
-    classified on the scale and its items looked up in the gold set. Returns ``keys`` (item index × K² +
-    reference × K + judge code, unique) with ``counts``, and the rows left out by reason."""
-    from .config import JudgeConfig
-    from .io import load_judge
+    A judge with a label column is read column-wise with pyarrow (dictionary-encoded labels, a hash join of
+    its item ids with the gold items); otherwise the shard is read and parsed with the judge's full config
+    (column mapping, verdict extraction). Labels are classified on the scale. Returns ``keys`` (item index ×
+    K² + reference × K + judge code, unique) with ``counts``, and the rows left out by reason."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     sc = scale
-    jc = JudgeConfig.model_validate({**judge, "path": str(path)})
-    df = load_judge(jc, base_dir)
     k = sc.n_levels
-    codes, missing, bad = _codes(sc, df["label"].astype(object))
-    parse_ok = df["parse_ok"].to_numpy(dtype=bool) if "parse_ok" in df else np.ones(len(df), dtype=bool)
-    idx = pd.Index(np.asarray(gold_items, dtype=object)).get_indexer(df["item_id"].astype(str).to_numpy(dtype=object))
+    fast = _fast_columns(judge) if Path(str(path)).suffix.lower() in (".parquet", ".csv", ".tsv", ".jsonl") else None
+    if fast is not None:
+        t = _read_columns(path, list(dict.fromkeys(fast)), dictionary=[fast[1]])
+        codes, missing, bad = _arrow_codes(sc, t.column(fast[1]))
+        idx = _lookup(t.column(fast[0]), gold_items)
+        parse_ok = np.ones(len(idx), dtype=bool)
+        n_rows = t.num_rows
+        absent = idx < 0
+        extra = sorted(set(pc.unique(pc.filter(_lookup_strings(t.column(fast[0])), pa.array(absent))).to_pylist())
+                       ) if absent.any() else []
+    else:
+        from .config import JudgeConfig
+        from .io import load_judge
+
+        jc = JudgeConfig.model_validate({**judge, "path": str(path)})
+        df = load_judge(jc, base_dir)
+        codes, missing, bad = _codes(sc, df["label"].astype(object))
+        parse_ok = df["parse_ok"].to_numpy(dtype=bool) if "parse_ok" in df else np.ones(len(df), dtype=bool)
+        idx = _lookup(df["item_id"].astype(str).to_numpy(dtype=object), gold_items)
+        n_rows = len(df)
+        extra = sorted(set(df.loc[idx < 0, "item_id"].astype(str)))
     in_gold = idx >= 0
     ref = np.where(in_gold, np.asarray(ref_codes)[np.maximum(idx, 0)], -1)
     ok = parse_ok & (codes >= 0) & in_gold & (ref >= 0)
-    keys = idx[ok].astype(np.int64) * (k * k) + ref[ok].astype(np.int64) * k + codes[ok]
-    uk, cnt = np.unique(keys, return_counts=True)
+    keys = idx[ok] * (k * k) + ref[ok].astype(np.int64) * k + codes[ok]
+    uk, cnt = _unique_counts(keys)
     usable = parse_ok & (codes >= 0) & in_gold
-    return {"keys": uk, "counts": cnt.astype(np.int64), "rows": len(df), "usable_rows": int(usable.sum()),
-            "seen": np.unique(idx[in_gold]).astype(np.int64),
-            "extra": sorted(set(df.loc[~in_gold, "item_id"].astype(str))),
+    return {"keys": uk, "counts": cnt.astype(np.int64), "rows": n_rows, "usable_rows": int(usable.sum()),
+            "seen": _unique_counts(idx[in_gold])[0], "extra": extra,
             "unparseable": int((~parse_ok).sum()), "missing_label": int((missing & parse_ok).sum()),
             "out_of_scale": int((bad & parse_ok).sum()),
             "reference_undefined": int((in_gold & (ref < 0) & parse_ok & (codes >= 0)).sum())}
 
 
+def _lookup_strings(arr: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        return arr.cast(pa.string())
+    return pc.cast(arr, pa.string())
+
+
+def _fast_gold(cfg: Any, scale: Scale) -> dict[str, Any] | None:
+    """The gold reference read column-wise with pyarrow, for a long-layout gold file with one item column and a
+    label column (and optionally a rater column) without duplicate (item, rater) rows; None otherwise (the
+    full reader is used). Returns the gold items (pyarrow strings), reference codes, and counts."""
+    g = cfg.gold
+    base = getattr(cfg, "base_dir", None)
+    cols = g.columns
+    if (not g.path or g.layout != "long" or not isinstance(cols.item, str) or cols.label is None or g.slices
+            or getattr(g, "dataset", None)):
+        return None
+    path = Path(g.path) if Path(g.path).is_absolute() or not base else Path(base) / g.path
+    if not path.is_file() or path.suffix.lower() not in (".parquet", ".csv", ".tsv", ".jsonl"):
+        return None
+    names = [cols.item, cols.label] + ([cols.rater] if cols.rater else [])
+    try:
+        t = _read_columns(path, list(dict.fromkeys(names)), dictionary=[cols.label] + ([cols.rater] if cols.rater else []))
+    except InputError:
+        return None  # a missing column: the full reader names the config key to fix
+    items_col = _lookup_strings(t.column(cols.item))
+    enc = items_col.dictionary_encode()
+    item_idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if (item_idx < 0).any():
+        return None  # empty item ids: the full reader explains them
+    gold_items = enc.dictionary
+    n_items = len(gold_items)
+    codes, missing, bad = _arrow_codes(scale, t.column(cols.label))
+    if cols.rater:
+        r = _lookup_strings(t.column(cols.rater)).dictionary_encode()
+        rater_idx = r.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        humans = sorted(str(x) for x in r.dictionary.to_pylist())
+        n_r = len(r.dictionary) + 1
+    else:
+        rater_idx = np.zeros(len(item_idx), dtype=np.int64)
+        humans, n_r = ["gold"], 1
+    pair = item_idx * n_r + rater_idx
+    if len(_unique_counts(pair)[0]) != len(pair):
+        return None  # duplicate (item, rater) rows: the full reader keeps the first and counts them
+    k = scale.n_levels
+    ok = codes >= 0
+    aggregate = g.aggregate or ("median" if scale.kind == "ordinal" else "majority")
+    if aggregate == "median":
+        order = np.lexsort((codes[ok], item_idx[ok]))
+        si, sc_ = item_idx[ok][order], codes[ok][order]
+        n_per = np.bincount(si, minlength=n_items)
+        start = np.concatenate([[0], np.cumsum(n_per)[:-1]])
+        pick = start + (np.maximum(n_per, 1) - 1) // 2
+        ref = np.where(n_per > 0, sc_[np.minimum(pick, max(len(sc_) - 1, 0))] if len(sc_) else -1, -1)
+        n_undef = 0
+    elif aggregate == "majority":
+        counts = np.bincount(item_idx[ok] * k + codes[ok], minlength=n_items * k).reshape(n_items, k)
+        top = counts.max(axis=1)
+        n_top = (counts == top[:, None]).sum(axis=1)
+        ref = np.where((top > 0) & (n_top == 1), counts.argmax(axis=1), -1)
+        n_undef = int(((top > 0) & (n_top > 1)).sum())
+    else:
+        return None
+    return {"items": gold_items, "ref": ref.astype(np.int16), "humans": humans, "n_undef": n_undef,
+            "aggregate": aggregate, "rows": t.num_rows, "out_of_scale": int(bad.sum()),
+            "missing_label": int(missing.sum()), "excluded_rows": int((~ok).sum()), "source": str(path),
+            "defined": int((ref >= 0).sum())}
+
+
 @dataclass
 class _JudgeCells:
+    """Per-item count tables of one judge, sparse: entry e says item ``row[e]`` has ``count[e]`` rows in cell
+    ``cell[e]`` (reference × K + judge code); ``items`` are the gold indices of the rows."""
+
     name: str
-    items: np.ndarray          # gold item index of each item with at least one usable row (sorted)
-    cells: np.ndarray          # (n_items, K*K) counts
+    items: np.ndarray
+    row: np.ndarray
+    cell: np.ndarray
+    count: np.ndarray
+    k: int
     counts: dict[str, int] = field(default_factory=dict)
+
+    def table(self) -> np.ndarray:
+        return np.bincount(self.cell, weights=self.count, minlength=self.k * self.k).reshape(self.k, self.k)
+
+    def dense(self) -> np.ndarray:
+        out = np.zeros((len(self.items), self.k * self.k))
+        out[self.row, self.cell] = self.count
+        return out
+
+    def patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        """``compress_patterns`` of the dense per-item tables, computed from the sparse entries: the same
+        patterns in the same order (the row hash of whole-number rows is a sum over the non-zero cells), with
+        an exact check that items sharing a hash share their table (else the dense computation)."""
+        from .metrics import bootstrap as B
+
+        n, kk = len(self.items), self.k * self.k
+        if n < 256 or (self.count != np.round(self.count)).any():
+            return B.compress_patterns(self.dense())
+        with np.errstate(over="ignore"):
+            contrib = self.count.astype(np.int64).view(np.uint64) * B._HASH_MULT[self.cell]
+            h = _uint64_group_sum(self.row, contrib, n)
+            h ^= h >> np.uint64(31)
+        _, first, group, sizes = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+        group = group.ravel()
+        # exact check: every (group, cell, count) entry occurs once in each item of its group
+        g_e = group[self.row]
+        key = (g_e.astype(np.int64) * kk + self.cell) * (int(self.count.max()) + 1) + self.count.astype(np.int64)
+        uk, mult = _unique_counts(key)
+        n_entries = np.bincount(self.row, minlength=n)
+        same_len = n_entries == n_entries[first][group]
+        if not same_len.all() or not np.array_equal(mult, sizes[uk // ((int(self.count.max()) + 1) * kk)]):
+            return B.compress_patterns(self.dense())
+        rep = np.zeros(n, dtype=bool)
+        rep[first] = True
+        pats = np.zeros((len(first), kk))
+        sel = rep[self.row]
+        pats[group[self.row[sel]], self.cell[sel]] = self.count[sel]
+        return pats, sizes.astype(np.int64)
+
+
+def _uint64_group_sum(row: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Wrapping uint64 sum of ``values`` per ``row`` (rows sorted or not)."""
+    order = np.argsort(row, kind="stable")
+    r, v = row[order], values[order]
+    starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+    with np.errstate(over="ignore"):
+        sums = np.add.reduceat(v, starts) if len(v) else np.zeros(0, dtype=np.uint64)
+    out = np.zeros(n, dtype=np.uint64)
+    out[r[starts]] = sums
+    return out
 
 
 def _merge_cells(name: str, parts: Iterable[Mapping[str, Any]], k: int) -> _JudgeCells:
     parts = list(parts)
     keys = np.concatenate([p["keys"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
     cnts = np.concatenate([p["counts"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    uk, inv = np.unique(keys, return_inverse=True)
-    total = np.bincount(inv.ravel(), weights=cnts, minlength=len(uk))
+    if len(parts) > 1:
+        uk, inv = np.unique(keys, return_inverse=True)
+        total = np.bincount(inv.ravel(), weights=cnts, minlength=len(uk))
+    else:  # one shard: its keys are already unique and sorted
+        uk, total = keys, cnts.astype(float)
     item = uk // (k * k)
-    cell = uk % (k * k)
-    items, row = np.unique(item, return_inverse=True)
-    cells = np.zeros((len(items), k * k))
-    np.add.at(cells, (row.ravel(), cell), total)
+    cell = (uk % (k * k)).astype(np.int64)
+    # keys are sorted, so items come in runs: the run index is the item's row
+    starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]]) if len(item) else np.zeros(0, dtype=np.int64)
+    items = item[starts]
+    row = np.cumsum(np.r_[True, item[1:] != item[:-1]]) - 1 if len(item) else np.zeros(0, dtype=np.int64)
     counts = {key: int(sum(p[key] for p in parts)) for key in ("rows", "usable_rows", "unparseable",
                                                                "missing_label", "out_of_scale",
                                                                "reference_undefined")}
-    seen = np.unique(np.concatenate([p["seen"] for p in parts])) if parts else np.zeros(0, dtype=np.int64)
+    seen = _unique_counts(np.concatenate([p["seen"] for p in parts]))[0] if parts else np.zeros(0, dtype=np.int64)
     extra = set().union(*[set(p["extra"]) for p in parts]) if parts else set()
     counts.update({"items_seen": len(seen), "missing_in_gold": len(extra)})
-    return _JudgeCells(name, items, cells, counts)
+    return _JudgeCells(name, items, row.ravel().astype(np.int64), cell, np.asarray(total, dtype=float), k, counts)
 
 
 def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, scheduler: str | None = None,
@@ -337,7 +525,7 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
     from .config import config_to_dict
     from .io import load_gold
     from .metrics import DEFAULT_TABLE_METRICS, TABLE_METRICS
-    from .metrics.bootstrap import as_generator, compress_patterns, resample_sums
+    from .metrics.bootstrap import as_generator, resample_sums
     from .pipeline import versions
     from .results import Analysis
 
@@ -346,19 +534,37 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
         raise ConfigError("the sharded engines need a categorical scale (binary, nominal, ordinal or pairwise): "
                           "interval scores have no count table. Use the default analysis (no --engine).")
     base = getattr(cfg, "base_dir", None)
-    gold = load_gold(cfg.gold, base)
-    gsrc = str(gold.attrs.get("source", cfg.gold.path or "gold"))
-    g = gold.copy()
-    g["item_id"] = g["item_id"].astype(str)
-    gcodes, gbad = scale.classify(g["label"])
-    g["value"] = gcodes
-    g_ok = g[~np.isnan(gcodes)]
-    aggregate = cfg.gold.aggregate or ("median" if scale.kind == "ordinal" else "majority")
-    ref, n_undef = aggregate_values(g_ok["value"], g_ok["item_id"], aggregate, scale)
-    items = pd.Index(sorted(g["item_id"].unique()))
-    ref = ref.reindex(items)
-    ref_codes = np.where(ref.isna(), -1, ref.fillna(-1)).astype(np.int16)
-    humans = sorted(g_ok["rater"].astype(str).unique())
+    fg = _fast_gold(cfg, scale)
+    import pyarrow as pa
+
+    from .io import sha256_of
+
+    if fg is not None:
+        gsrc, aggregate, n_undef, humans = fg["source"], fg["aggregate"], fg["n_undef"], fg["humans"]
+        gold_items, ref_codes = fg["items"], fg["ref"]
+        n_gold_items, n_defined = len(gold_items), fg["defined"]
+        gold_cov = {"rows": fg["rows"], "out_of_scale": fg["out_of_scale"], "missing_label": fg["missing_label"],
+                    "excluded_rows": fg["excluded_rows"]}
+        gold_sha = sha256_of(gsrc)
+    else:
+        gold = load_gold(cfg.gold, base)
+        gsrc = str(gold.attrs.get("source", cfg.gold.path or "gold"))
+        gold_sha = gold.attrs.get("sha256")
+        g = gold.copy()
+        g["item_id"] = g["item_id"].astype(str)
+        gcodes, gbad = scale.classify(g["label"])
+        g["value"] = gcodes
+        g_ok = g[~np.isnan(gcodes)]
+        aggregate = cfg.gold.aggregate or ("median" if scale.kind == "ordinal" else "majority")
+        ref, n_undef = aggregate_values(g_ok["value"], g_ok["item_id"], aggregate, scale)
+        items = pd.Index(sorted(g["item_id"].unique()))
+        ref = ref.reindex(items)
+        ref_codes = np.where(ref.isna(), -1, ref.fillna(-1)).astype(np.int16)
+        gold_items = pa.array(items.to_numpy(dtype=object), type=pa.string())
+        humans = sorted(g_ok["rater"].astype(str).unique())
+        n_gold_items, n_defined = len(items), int(ref.notna().sum())
+        gold_cov = {"rows": len(g), "out_of_scale": int(gbad.sum()),
+                    "missing_label": int((np.isnan(gcodes) & ~gbad).sum()), "excluded_rows": int(len(g) - len(g_ok))}
     ref_name = f"{aggregate}(humans)" if len(humans) > 1 else (humans[0] if humans else "gold")
     k = scale.n_levels
     names = list(cfg.metrics) if cfg.metrics else list(DEFAULT_TABLE_METRICS[scale.kind])
@@ -377,24 +583,24 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
     prog = Progress(sum(len(v) for v in shard_lists.values()) + len(cfg.judges), quiet, "metajudge")
     rows: list[dict[str, Any]] = []
     confusion: dict[str, pd.DataFrame] = {}
-    coverage = [{"source": "gold", "kind": "gold", "path": gsrc, "rows": len(g), "items": len(items),
-                 "matched_items": int(ref.notna().sum()), "missing_in_gold": 0, "missing_in_judge": 0,
-                 "duplicate_rows": 0, "unparseable": 0, "out_of_scale": int(gbad.sum()),
-                 "missing_label": int((np.isnan(gcodes) & ~gbad).sum()), "excluded_rows": int(len(g) - len(g_ok)),
-                 "fallback_rows": 0, "reference_undefined": int(ref.isna().sum())}]
-    inputs = {gsrc: gold.attrs.get("sha256")}
+    coverage = [{"source": "gold", "kind": "gold", "path": gsrc, "rows": gold_cov["rows"], "items": n_gold_items,
+                 "matched_items": n_defined, "missing_in_gold": 0, "missing_in_judge": 0,
+                 "duplicate_rows": 0, "unparseable": 0, "out_of_scale": gold_cov["out_of_scale"],
+                 "missing_label": gold_cov["missing_label"], "excluded_rows": gold_cov["excluded_rows"],
+                 "fallback_rows": 0, "reference_undefined": n_gold_items - n_defined}]
+    inputs = {gsrc: gold_sha}
     lenient: list[dict[str, Any]] = []
     for j in cfg.judges:
         jd = j.model_dump(mode="json", exclude={"path"})
         parts = map_shards(judge_shard_cells, shard_lists[j.name], engine=engine, client=client,
                            scheduler=scheduler, progress=prog, judge=jd, base_dir=str(base) if base else None,
-                           gold_items=list(items), ref_codes=ref_codes, scale=scale)
+                           gold_items=gold_items, ref_codes=ref_codes, scale=scale)
         jc = _merge_cells(j.name, parts, k)
         n_items = len(jc.items)
-        n_rows = int(jc.cells.sum())
-        pt = jc.cells.sum(axis=0).reshape(k, k)
+        pt = jc.table()
+        n_rows = int(pt.sum())
         if n_res > 0 and n_items:
-            pats, mult = compress_patterns(jc.cells)
+            pats, mult = jc.patterns()
             rp = resample_sums(pats, mult, n_res, rng).reshape(-1, k, k)
         else:
             rp = np.zeros((0, k, k))
@@ -407,7 +613,7 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
         coverage.append({"source": j.name, "kind": "judge", "path": f"{len(shard_lists[j.name])} Parquet shard(s)",
                          "rows": c["rows"], "items": c["items_seen"] + c["missing_in_gold"],
                          "matched_items": n_items, "missing_in_gold": c["missing_in_gold"],
-                         "missing_in_judge": len(items) - c["items_seen"], "duplicate_rows": 0,
+                         "missing_in_judge": n_gold_items - c["items_seen"], "duplicate_rows": 0,
                          "unparseable": c["unparseable"], "out_of_scale": c["out_of_scale"],
                          "missing_label": c["missing_label"],
                          "excluded_rows": c["rows"] - c["usable_rows"], "fallback_rows": 0,
@@ -415,8 +621,6 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
         if scale.kind in ("ordinal", "binary") and n_items:
             lenient.append(_leniency_from_cells(j.name, jc, scale, ref_name, cl))
         for p in shard_lists[j.name]:
-            from .io import sha256_of
-
             inputs[str(p)] = sha256_of(p)
         prog.step(j.name)
     rows += [r for block in lenient for r in block]
@@ -450,12 +654,11 @@ def _leniency_from_cells(name: str, jc: _JudgeCells, scale: Scale, ref_name: str
     from .probes.base import estimate, probe_row
     from .probes.leniency import stuart_maxwell
 
-    k = scale.n_levels
     vals = scale.level_values()
-    cells = jc.cells.reshape(-1, k, k)
-    n_rows = cells.sum(axis=(1, 2))
-    diff = vals[None, :] - vals[:, None]  # judge − reference for cell (r, c)
-    d = (cells * diff[None]).sum(axis=(1, 2)) / n_rows
+    diff = (vals[None, :] - vals[:, None]).ravel()  # judge − reference for cell (r, c)
+    n_items = len(jc.items)
+    n_rows = np.bincount(jc.row, weights=jc.count, minlength=n_items)
+    d = np.bincount(jc.row, weights=jc.count * diff[jc.cell], minlength=n_items) / n_rows
     n = len(d)
     out = []
     mean = float(d.mean()) if n else math.nan
@@ -467,7 +670,7 @@ def _leniency_from_cells(name: str, jc: _JudgeCells, scale: Scale, ref_name: str
                                                     note="mean of judge − reference level values per item; "
                                                          "normal interval from the item-level SD"),
                          reference=ref_name, p_value=p))
-    tab = cells.sum(axis=0)
+    tab = jc.table()
     stat, df, pv, note = stuart_maxwell(tab)
     out.append(probe_row("leniency", name, estimate("stuart_maxwell", stat, n=int(tab.sum()), confidence_level=cl,
                                                     method="stuart-maxwell",
