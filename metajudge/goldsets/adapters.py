@@ -1,3 +1,3 @@
 """Imports every adapter module so that each registers its gold set."""
 
-from . import judgebench, llmbar, mt_bench, shi2024, topical_chat  # noqa: F401
+from . import cobbler, hanna, judgebench, llmbar, mt_bench, shi2024, summeval, topical_chat, trec  # noqa: F401

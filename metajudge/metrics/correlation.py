@@ -338,8 +338,10 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
         xs, ys = x[ok], y[ok]
         ns = len(suniq)
         cnt = np.bincount(si, minlength=ns).astype(float)
-        mx = np.bincount(si, weights=xs, minlength=ns) / cnt
-        my = np.bincount(si, weights=ys, minlength=ns) / cnt
+        # rounded to 12 decimals so that means equal in exact arithmetic tie when ranked (floating-point sums
+        # of the same multiset in different orders differ in the last bits)
+        mx = np.round(np.bincount(si, weights=xs, minlength=ns) / cnt, 12)
+        my = np.round(np.bincount(si, weights=ys, minlength=ns) / cnt, 12)
         point = _point_scipy(kind, variant, mx, my)
         notes = [missing_note] if missing_note else []
         lo = hi = float("nan")
@@ -361,8 +363,8 @@ def correlation_levels(reference: Any, candidate: Any, *, kind: str = "spearman"
                 wf = gen.multinomial(len(xs), pvals, size=min(block, n_resamples - start)).astype(float)
                 c = wf @ onehot
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    ax = (wf * pats[:, 1]) @ onehot / c
-                    ay = (wf * pats[:, 2]) @ onehot / c
+                    ax = np.round((wf * pats[:, 1]) @ onehot / c, 12)
+                    ay = np.round((wf * pats[:, 2]) @ onehot / c, 12)
                 reps[pos:pos + wf.shape[0]] = _rowwise_corr(kind, variant, ax, ay, c > 0)
                 pos += wf.shape[0]
             lo, hi, bad = percentile_interval(reps, confidence_level)

@@ -146,11 +146,13 @@ def system_probe(table: Any, *, options: dict[str, Any], confidence_level: float
         n = mc.shape[0]
         n_sys_max, n_items_max = max(n_sys_max, len(systems)), max(n_items_max, n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            js, hs = jc.sum(0) / mc.sum(0), hc.sum(0) / mc.sum(0)
+            # system means rounded to 12 decimals: means equal in exact arithmetic (347/144 from two different
+            # sums) must tie when ranked, whatever order the floating-point sums took
+            js, hs = np.round(jc.sum(0) / mc.sum(0), 12), np.round(hc.sum(0) / mc.sum(0), 12)
             s_count = mc.shape[1]
             sums = boot_sums(np.hstack([jc, hc, mc]), n_resamples, rng, strata=strata)
             wm = sums[:, 2 * s_count:]
-            jx, hx = sums[:, :s_count] / wm, sums[:, s_count:2 * s_count] / wm
+            jx, hx = np.round(sums[:, :s_count] / wm, 12), np.round(sums[:, s_count:2 * s_count] / wm, 12)
         rho_reps, tau_reps = _replicate_correlations(jx, hx)
         method = "bootstrap-cluster" if n_resamples > 0 else "none"
         boot = "items resampled within systems" if not pairwise else "items resampled"
