@@ -130,10 +130,14 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
            levels: LevelsOpt = None, item: ItemOpt = None, rater: RaterOpt = None, label: LabelOpt = None,
            judge_label: JLabelOpt = None, judge_text: JTextOpt = None, extract: ExtractOpt = None,
            probe_: ProbeOpt = None, data_dir: DataDirOpt = None, gold_option: GoldOptionOpt = None,
-           engine: Annotated[str, typer.Option("--engine", help="local (default) or dask. Judge paths that are "
-                                                                "folders or globs of Parquet shards are reduced "
-                                                                "shard by shard to count tables (in this process, "
-                                                                "or on Dask workers with dask).")] = "local",
+           engine: Annotated[Optional[str], typer.Option("--engine", help="local or dask: reduce every judge's "
+                                                                          "files (a file, a folder or a glob of "
+                                                                          "Parquet shards) to count tables, in "
+                                                                          "this process or on Dask workers, and "
+                                                                          "report agreement, coverage and leniency "
+                                                                          "from them. Default: the full in-memory "
+                                                                          "analysis, or local when a judge path "
+                                                                          "is a folder or glob.")] = None,
            scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of a running Dask "
                                                                              "scheduler (with --engine dask; "
                                                                              "default: a local cluster).")] = None,
@@ -163,7 +167,8 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         flags = {"CONFIG": config, "--set": set_, "--seed": seed, "--n-resamples": n_resamples, "--probe": probe_,
                  "--gold": gold, "--judge": judge, "--scale": scale, "--levels": levels, "--item": item,
                  "--rater": rater, "--label": label, "--judge-label": judge_label, "--judge-text": judge_text,
-                 "--extract": extract, "--data-dir": data_dir, "--gold-option": gold_option}
+                 "--extract": extract, "--data-dir": data_dir, "--gold-option": gold_option, "--engine": engine,
+                 "--scheduler": scheduler}
         given = [k for k, v in flags.items() if v is not None and v != []]
         if given:
             raise typer.BadParameter(f"--from re-renders a finished run and cannot be combined with "
@@ -188,7 +193,7 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
         from .report import write_report
 
         names = _probe_names(probe_)
-        if engine not in ("local", "dask"):
+        if engine is not None and engine not in ("local", "dask"):
             raise typer.BadParameter(f"unknown engine {engine!r}; use local or dask", param_hint="--engine")
         if scheduler and engine != "dask":
             raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
@@ -204,9 +209,9 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
                                 judge_text, extract)
             from .engine import is_sharded, run_sharded
 
-            if engine == "dask" or is_sharded(cfg):
-                analysis = run_sharded(cfg, engine=engine, scheduler=scheduler, seed=seed, n_resamples=n_resamples,
-                                       quiet=quiet)
+            if engine is not None or is_sharded(cfg):
+                analysis = run_sharded(cfg, engine=engine or "local", scheduler=scheduler, seed=seed,
+                                       n_resamples=n_resamples, quiet=quiet)
             else:
                 analysis = run(cfg, seed=seed, n_resamples=n_resamples, quiet=quiet,
                                probes=names if names is not None else "config", strict_probes=names is not None)
