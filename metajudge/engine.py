@@ -163,6 +163,18 @@ def _arrow_codes(scale: Scale, column: Any) -> tuple[np.ndarray, np.ndarray, np.
     import pyarrow.compute as pc
 
     ca = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+    if pa.types.is_integer(ca.type) and len(ca) and ca.null_count == 0:
+        # integer labels: a lookup table over the value range, no dictionary encoding
+        vals = np.concatenate([ch.to_numpy() for ch in ca.chunks]) if ca.num_chunks > 1 else ca.chunk(0).to_numpy()
+        lo, hi = int(vals.min()), int(vals.max())
+        if hi - lo < 1 << 16:
+            uniq = np.arange(lo, hi + 1)
+            uc, ubad = scale.classify(uniq.tolist())
+            lut = np.where(np.isnan(uc), -1, uc).astype(np.int16)
+            off = vals.astype(np.int32) - lo if vals.dtype.itemsize < 4 or lo else vals
+            codes = lut[off]
+            bad = ubad[off]
+            return codes, np.zeros(len(codes), dtype=bool), bad
     if not pa.types.is_dictionary(ca.type):
         ca = pc.dictionary_encode(ca)
     ca = ca.unify_dictionaries()
@@ -170,7 +182,7 @@ def _arrow_codes(scale: Scale, column: Any) -> tuple[np.ndarray, np.ndarray, np.
         z = np.zeros(0, dtype=bool)
         return np.zeros(0, dtype=np.int16), z, z
     dictionary = ca.chunk(0).dictionary.to_pylist()
-    idx = np.concatenate([ch.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    idx = np.concatenate([ch.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
                           for ch in ca.chunks])
     dc, dbad = scale.classify(dictionary) if dictionary else (np.zeros(0), np.zeros(0, dtype=bool))
     lut = np.append(np.where(np.isnan(dc), -1, dc), -1).astype(np.int16)  # index -1 -> the appended -1
@@ -215,7 +227,11 @@ def joined_shard_table(path: str | Path, *, reference: str, candidate: str, scal
     c, c_miss, c_bad = _arrow_codes(sc, t.column(candidate))
     k = sc.n_levels
     ok = (r >= 0) & (c >= 0)
-    table = np.bincount(r[ok].astype(np.int64) * k + c[ok], minlength=k * k).reshape(k, k)
+    cell = r.astype(np.int32)
+    cell *= k
+    cell += c
+    cell[~ok] = k * k  # one overflow bin for the rows left out
+    table = np.bincount(cell, minlength=k * k + 1)[: k * k].reshape(k, k)
     return {"table": table, "rows": t.num_rows, "missing_reference": int(r_miss.sum()),
             "missing_candidate": int(c_miss.sum()), "out_of_scale_reference": int(r_bad.sum()),
             "out_of_scale_candidate": int(c_bad.sum()), "left_out": int((~ok).sum())}
