@@ -46,18 +46,18 @@ from bench_p1 import K, LEVELS, ORDINAL_METRICS  # noqa: E402  (P1's metric set:
 from bench_p1 import make_data as two_raters  # noqa: E402  (seeded 'human' and noisy, lenient 'judge' on 0..4)
 
 SEED = 20240601  # bench_p1.make_data's default seed; every generator here starts from it
-WORKLOADS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11")
+WORKLOADS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "R1")
 UNDEFINED = ("P5", "P6")
 NOT_DEFINED = "not defined in PERFORMANCE.md"
 
 #: problem sizes per mode. P10 is (shards, rows per shard).
 SIZES: dict[str, dict[str, Any]] = {
     "full": {"P1": 1_000_000, "P2": 10_000_000, "P3": 10_000_000, "P4": 1_000_000, "P7": 100_000,
-             "P8": 1_000_000, "P9": 100_000, "P10": (10, 10_000_000), "P11": 10_000_000},
+             "P8": 1_000_000, "P9": 100_000, "P10": (10, 10_000_000), "P11": 10_000_000, "R1": 10_000_000},
     "quick": {"P1": 1_000_000, "P2": 1_000_000, "P3": 1_000_000, "P4": 100_000, "P7": 10_000,
-              "P8": 1_000_000, "P9": 10_000, "P10": (10, 1_000_000), "P11": 1_000_000},
+              "P8": 1_000_000, "P9": 10_000, "P10": (10, 1_000_000), "P11": 1_000_000, "R1": 1_000_000},
     "tiny": {"P1": 2_000, "P2": 5_000, "P3": 5_000, "P4": 1_000, "P7": 500, "P8": 2_000, "P9": 200,
-             "P10": (2, 5_000), "P11": 5_000},
+             "P10": (2, 5_000), "P11": 5_000, "R1": 5_000},
 }
 #: timed runs (after a warm-up), peer budget in seconds, bootstrap resamples per mode
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -162,6 +162,8 @@ TARGETS: dict[str, Target] = {
     "P1": Target(0.050, 1000), "P2": Target(0.150), "P3": Target(0.060), "P4": Target(0.100, 1000),
     "P7": Target(5.0, 5), "P8": Target(0.050, 1000), "P9": Target(1.0, 50), "P10": Target(1.0, rss_mb=500),
     "P11": Target(1.0, 2),
+    # issue 6: `metajudge report` on a 1e7-row Parquet file of one judge against one gold set, < 1 GB peak RSS
+    "R1": Target(60.0, rss_mb=1024),
 }
 
 
@@ -502,8 +504,75 @@ def p11(size: int, st: dict[str, Any], tmp: Path) -> Result:
                   extra={"peer_runs": pt.runs, "file_mb": path.stat().st_size / 1e6, "generate_s": gen_s})
 
 
+_REPORT_CHILD = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, {root!r})
+    from metajudge.cli import app
+    t0 = time.perf_counter()
+    try:
+        app({args!r}, standalone_mode=False)
+    finally:
+        dt = time.perf_counter() - t0
+        with open("/proc/self/status") as f:
+            peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        print(json.dumps({{"peak_kb": peak, "seconds": dt}}))
+""")
+
+
+def r1(size: int, st: dict[str, Any], tmp: Path) -> Result:
+    """`metajudge report CONFIG --engine local` on one judge's `size`-row Parquet file against a gold file of
+    `size` items: wall time and peak RSS of the whole command in a fresh process."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp / "r1"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    t0 = time.perf_counter()
+    items = pa.array([f"item-{i:09d}" for i in range(size)])
+    h = rng.integers(1, 6, size).astype(np.int8)
+    j = np.clip(h + rng.integers(-1, 2, size), 1, 5).astype(np.int8)
+    pq.write_table(pa.table({"item": items, "label": h}), folder / "gold.parquet")
+    order = rng.permutation(size)  # the judge's rows in another order than the gold's
+    pq.write_table(pa.table({"item": items.take(pa.array(order)), "label": j[order]}), folder / "judge.parquet")
+    del items
+    cfg = {"scale": {"kind": "ordinal", "levels": [1, 2, 3, 4, 5]},
+           "gold": {"path": str(folder / "gold.parquet"), "columns": {"item": "item", "label": "label", "rater": None}},
+           "judges": [{"name": "judge", "path": str(folder / "judge.parquet"),
+                       "columns": {"item": "item", "label": "label"}}],
+           "bootstrap": {"n_resamples": st["n_resamples"], "seed": 0}}
+    (folder / "cfg.json").write_text(json.dumps(cfg))
+    gen_s = time.perf_counter() - t0
+    args = ["report", str(folder / "cfg.json"), "--engine", "local", "-o", str(folder / "out"), "--quiet"]
+    code = _REPORT_CHILD.format(root=str(ROOT), args=args)
+    runs = []
+    for _ in range(1 if size >= 1_000_000 else 2):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    res = json.loads((folder / "out" / "results.json").read_text())
+    assert any(r["metric"] == "cohen_kappa" for r in res["results"]), "no kappa in the report"
+    secs = statistics.median(r["seconds"] for r in runs)
+    peak = max(r["peak_kb"] for r in runs) / 1024
+
+    def peer() -> None:
+        g = pd.read_parquet(folder / "gold.parquet")
+        jd = pd.read_parquet(folder / "judge.parquet")
+        m = g.merge(jd, on="item", suffixes=("_h", "_j"))
+        pd.crosstab(m["label_h"], m["label_j"])
+
+    pt = measure(peer, 1, single_above=0.0)
+    return Result("R1", "metajudge report --engine local: 1 judge vs 1 gold set, all table metrics with "
+                        f"{st['n_resamples']}-resample CIs, leniency, report.html", f"rows={size:,}",
+                  Timing(secs, len(runs)), pt.median_s, "pandas read_parquet ×2 + merge on item + crosstab "
+                  "(a table only)", False,
+                  [f"peak RSS {peak:.0f} MB (VmHWM of a fresh process running the whole command, report written)",
+                   f"data generation {gen_s:.1f} s, not timed"], peak_rss_mb=peak,
+                  extra={"generate_s": gen_s})
+
+
 RUNNERS: dict[str, Callable[[Any, dict[str, Any], Path], Result]] = {
-    "P1": p1, "P2": p2, "P3": p3, "P4": p4, "P7": p7, "P8": p8, "P9": p9, "P10": p10, "P11": p11,
+    "P1": p1, "P2": p2, "P3": p3, "P4": p4, "P7": p7, "P8": p8, "P9": p9, "P10": p10, "P11": p11, "R1": r1,
 }
 
 

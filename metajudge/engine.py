@@ -291,19 +291,12 @@ def agreement_from_shards(shards: Any, *, reference: str, candidate: str, scale:
 
 # ------------------------------------------------------------------------- judge logs against a gold set
 def _lookup(items: Any, gold_items: Any) -> np.ndarray:
-    """Position of each item id in ``gold_items`` (a pyarrow string array), -1 where absent (hash join)."""
+    """Position of each item id in ``gold_items`` (sorted distinct pyarrow strings), -1 where absent."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     arr = items if isinstance(items, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(items, dtype=object))
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(pa.string()) if isinstance(arr, pa.Array) else pa.chunked_array(
-                [c.cast(pa.string()) for c in arr.chunks], type=pa.string())
-        else:
-            arr = pc.cast(arr, pa.string())
-    idx = pc.index_in(arr, value_set=gold_items)
-    return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    arr = _lookup_strings(arr)
+    return _sorted_lookup(arr, gold_items)
 
 
 def _fast_columns(judge: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -321,7 +314,7 @@ def judge_shard_cells(path: str | Path, *, judge: dict[str, Any], base_dir: str 
                       ref_codes: np.ndarray, scale: Scale) -> dict[str, Any]:
     """One shard of a judge's outputs -> sparse per-item cell counts against the gold reference.
 
-    A judge with a label column is read column-wise with pyarrow (dictionary-encoded labels, a hash join of
+    A judge with a label column is read column-wise with pyarrow (dictionary-encoded labels, a sorted join of
     its item ids with the gold items); otherwise the shard is read and parsed with the judge's full config
     (column mapping, verdict extraction). Labels are classified on the scale. Returns ``keys`` (item index ×
     K² + reference × K + judge code, unique) with ``counts``, and the rows left out by reason."""
@@ -351,28 +344,122 @@ def judge_shard_cells(path: str | Path, *, judge: dict[str, Any], base_dir: str 
         idx = _lookup(df["item_id"].astype(str).to_numpy(dtype=object), gold_items)
         n_rows = len(df)
         extra = sorted(set(df.loc[idx < 0, "item_id"].astype(str)))
-    in_gold = idx >= 0
-    ref = np.where(in_gold, np.asarray(ref_codes)[np.maximum(idx, 0)], -1)
-    ok = parse_ok & (codes >= 0) & in_gold & (ref >= 0)
-    keys = idx[ok] * (k * k) + ref[ok].astype(np.int64) * k + codes[ok]
-    uk, cnt = _unique_counts(keys)
-    usable = parse_ok & (codes >= 0) & in_gold
-    return {"keys": uk, "counts": cnt.astype(np.int64), "rows": n_rows, "usable_rows": int(usable.sum()),
-            "seen": _unique_counts(idx[in_gold])[0], "extra": extra,
-            "unparseable": int((~parse_ok).sum()), "missing_label": int((missing & parse_ok).sum()),
-            "out_of_scale": int((bad & parse_ok).sum()),
-            "reference_undefined": int((in_gold & (ref < 0) & parse_ok & (codes >= 0)).sum())}
+    return _cells_from_rows(idx, codes, missing, bad, parse_ok, np.asarray(ref_codes), k, n_rows, extra)
+
+
+def _cells_from_rows(idx: np.ndarray, codes: np.ndarray, missing: np.ndarray, bad: np.ndarray,
+                     parse_ok: np.ndarray, ref_codes: np.ndarray, k: int, n_rows: int,
+                     extra: list[str]) -> dict[str, Any]:
+    """Sparse per-item cell counts of one shard, built in blocks of rows so that memory stays a few bytes per
+    row: sorted unique keys (gold item × K² + reference × K + judge code) with their counts (None: all 1), a
+    bit mask of the gold items the shard names, and the rows left out by reason."""
+    n_gold, kk = len(ref_codes), k * k
+    key_dtype = np.int32 if n_gold * kk < 2**31 - 1 else np.int64
+    seen = np.zeros(n_gold, dtype=bool)
+    parts = []
+    c_usable = c_unparse = c_missing = c_bad = c_undef = 0
+    step = 1 << 20
+    for start in range(0, len(idx), step):
+        sl = slice(start, start + step)
+        i, c, po = idx[sl], codes[sl], parse_ok[sl]
+        ig = i >= 0
+        seen[i[ig]] = True
+        r = np.full(len(i), -1, dtype=np.int16)
+        r[ig] = ref_codes[i[ig]]
+        usable = po & (c >= 0) & ig
+        ok = usable & (r >= 0)
+        parts.append(i[ok].astype(key_dtype) * kk + r[ok].astype(key_dtype) * k + c[ok].astype(key_dtype))
+        c_usable += int(usable.sum())
+        c_unparse += int((~po).sum())
+        c_missing += int((missing[sl] & po).sum())
+        c_bad += int((bad[sl] & po).sum())
+        c_undef += int((usable & (r < 0)).sum())
+    keys = np.concatenate(parts) if parts else np.zeros(0, dtype=key_dtype)
+    del parts
+    keys.sort()
+    change = keys[1:] != keys[:-1]
+    if change.all():
+        counts = None  # every key once
+    else:
+        starts = np.flatnonzero(np.r_[True, change])
+        counts = np.diff(np.r_[starts, keys.size]).astype(np.int64)
+        keys = keys[starts]
+    return {"keys": keys, "counts": counts, "rows": n_rows, "usable_rows": c_usable,
+            "seen": np.packbits(seen), "n_gold": n_gold, "extra": extra, "unparseable": c_unparse,
+            "missing_label": c_missing, "out_of_scale": c_bad, "reference_undefined": c_undef}
 
 
 def _lookup_strings(arr: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if pa.types.is_string(arr.type):
+        return arr  # chunked or not: no copy
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+        return pa.chunked_array([_lookup_strings(c) for c in arr.chunks], type=pa.string())
     if pa.types.is_dictionary(arr.type):
         return arr.cast(pa.string())
     return pc.cast(arr, pa.string())
+
+
+def _sorted_groups(arr: Any) -> tuple[Any, np.ndarray | None, np.ndarray]:
+    """(sorted distinct values, index of each row's value among them, sort order) of a pyarrow string array,
+    by one sort (a hash table of 10 million distinct strings costs several times the memory of the sort).
+    When every value is distinct the index is None: row ``order[p]`` holds the ``p``-th distinct value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n == 0:
+        return arr, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = pc.sort_indices(arr)
+    srt = arr.take(order)
+    order = order.to_numpy(zero_copy_only=False).astype(np.int64)
+    new = np.ones(n, dtype=bool)
+    if n > 1:
+        new[1:] = pc.not_equal(srt.slice(1), srt.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    if new.all():
+        distinct = srt.combine_chunks() if isinstance(srt, pa.ChunkedArray) else srt
+        return distinct, None, order
+    distinct = srt.filter(pa.array(new))
+    del srt
+    if isinstance(distinct, pa.ChunkedArray):
+        distinct = distinct.combine_chunks()
+    group = np.cumsum(new, dtype=np.int64) - 1
+    idx = np.empty(n, dtype=np.int64)
+    idx[order] = group
+    return distinct, idx, order
+
+
+def _sorted_lookup(items: Any, distinct: Any, chunk: int = 1 << 20) -> np.ndarray:
+    """Position of each item in ``distinct`` (sorted, distinct strings), -1 where absent; by binary search in
+    chunks, so memory stays bounded whatever the number of rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(items)
+    m = len(distinct)
+    out = np.empty(n, dtype=np.int32 if m < 2**31 - 1 else np.int64)
+    for start in range(0, n, chunk):
+        part = items.slice(start, min(chunk, n - start))
+        if isinstance(part, pa.ChunkedArray):
+            part = part.combine_chunks()
+        pos = pc.search_sorted(distinct, part).to_numpy(zero_copy_only=False).astype(np.int64) if m else \
+            np.zeros(len(part), dtype=np.int64)
+        clipped = np.minimum(pos, max(m - 1, 0))
+        hit = pc.equal(distinct.take(pa.array(clipped)), part).fill_null(False).to_numpy(zero_copy_only=False) \
+            if m else np.zeros(len(part), dtype=bool)
+        out[start:start + len(part)] = np.where(hit, clipped, -1)
+    return out
+
+
+def _rater_names(t: Any, cols: Any) -> list[str]:
+    """The annotator names of a gold file (["gold"] without a rater column)."""
+    if not cols.rater:
+        return ["gold"]
+    import pyarrow.compute as pc
+
+    return sorted(str(x) for x in pc.unique(_lookup_strings(t.column(cols.rater))).to_pylist() if x is not None)
 
 
 def _fast_gold(cfg: Any, scale: Scale) -> dict[str, Any] | None:
@@ -394,15 +481,24 @@ def _fast_gold(cfg: Any, scale: Scale) -> dict[str, Any] | None:
     except InputError:
         return None  # a missing column: the full reader names the config key to fix
     items_col = _lookup_strings(t.column(cols.item))
-    enc = items_col.dictionary_encode()
-    item_idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    if (item_idx < 0).any():
+    if items_col.null_count:
         return None  # empty item ids: the full reader explains them
-    gold_items = enc.dictionary
+    gold_items, item_idx, order = _sorted_groups(items_col)
+    del items_col
     n_items = len(gold_items)
     codes, missing, bad = _arrow_codes(scale, t.column(cols.label))
+    aggregate = g.aggregate or ("median" if scale.kind == "ordinal" else "majority")
+    if item_idx is None and aggregate in ("median", "majority"):
+        # one label per item (one annotator, or distinct items): the reference is that label
+        ref = codes[order]
+        return {"items": gold_items, "ref": ref.astype(np.int16), "humans": _rater_names(t, cols), "n_undef": 0,
+                "aggregate": aggregate, "rows": t.num_rows, "out_of_scale": int(bad.sum()),
+                "missing_label": int(missing.sum()), "excluded_rows": int((codes < 0).sum()), "source": str(path),
+                "defined": int((ref >= 0).sum())}
+    del order
     if cols.rater:
-        r = _lookup_strings(t.column(cols.rater)).dictionary_encode()
+        rcol = _lookup_strings(t.column(cols.rater))
+        r = (rcol.combine_chunks() if hasattr(rcol, "combine_chunks") else rcol).dictionary_encode()
         rater_idx = r.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
         humans = sorted(str(x) for x in r.dictionary.to_pylist())
         n_r = len(r.dictionary) + 1
@@ -414,7 +510,6 @@ def _fast_gold(cfg: Any, scale: Scale) -> dict[str, Any] | None:
         return None  # duplicate (item, rater) rows: the full reader keeps the first and counts them
     k = scale.n_levels
     ok = codes >= 0
-    aggregate = g.aggregate or ("median" if scale.kind == "ordinal" else "majority")
     if aggregate == "median":
         order = np.lexsort((codes[ok], item_idx[ok]))
         si, sc_ = item_idx[ok][order], codes[ok][order]
@@ -443,19 +538,28 @@ class _JudgeCells:
     ``cell[e]`` (reference × K + judge code); ``items`` are the gold indices of the rows."""
 
     name: str
-    items: np.ndarray
-    row: np.ndarray
+    items: np.ndarray | None     # None when ``single``
+    row: np.ndarray | None       # None when ``single``
     cell: np.ndarray
-    count: np.ndarray
+    count: np.ndarray | None     # None when ``single`` (every entry is 1)
     k: int
     counts: dict[str, int] = field(default_factory=dict)
+    n_items: int = 0
+    single: bool = False         # every item has exactly one usable row: its table is one cell
 
     def table(self) -> np.ndarray:
-        return np.bincount(self.cell, weights=self.count, minlength=self.k * self.k).reshape(self.k, self.k)
+        w = None if self.count is None else self.count
+        return np.bincount(self.cell, weights=w, minlength=self.k * self.k).astype(float).reshape(self.k, self.k)
+
+    def _counts(self) -> np.ndarray:
+        return np.ones(len(self.cell)) if self.count is None else self.count
+
+    def _rows(self) -> np.ndarray:
+        return np.arange(self.n_items) if self.row is None else self.row
 
     def dense(self) -> np.ndarray:
-        out = np.zeros((len(self.items), self.k * self.k))
-        out[self.row, self.cell] = self.count
+        out = np.zeros((self.n_items, self.k * self.k))
+        out[self._rows(), self.cell] = self._counts()
         return out
 
     def patterns(self) -> tuple[np.ndarray, np.ndarray]:
@@ -464,28 +568,43 @@ class _JudgeCells:
         an exact check that items sharing a hash share their table (else the dense computation)."""
         from .metrics import bootstrap as B
 
-        n, kk = len(self.items), self.k * self.k
-        if n < 256 or (self.count != np.round(self.count)).any():
+        n, kk = self.n_items, self.k * self.k
+        if n < 256 or (self._counts() != np.round(self._counts())).any():
             return B.compress_patterns(self.dense())
+        if self.single:
+            # every item's table is one unit cell: the patterns are the occupied unit vectors, in the order of
+            # their row hash (1 × multiplier of the cell, then the same final mix as compress_patterns)
+            tab = np.bincount(self.cell, minlength=kk)
+            occ = np.flatnonzero(tab)
+            with np.errstate(over="ignore"):
+                h = B._HASH_MULT[occ].copy()
+                h ^= h >> np.uint64(31)
+            order = np.argsort(h, kind="stable")
+            if len(np.unique(h)) != len(h):  # cannot happen with distinct odd multipliers; stay exact anyway
+                return B.compress_patterns(self.dense())
+            pats = np.zeros((len(occ), kk))
+            pats[np.arange(len(occ)), occ[order]] = 1.0
+            return pats, tab[occ[order]].astype(np.int64)
         with np.errstate(over="ignore"):
             contrib = self.count.astype(np.int64).view(np.uint64) * B._HASH_MULT[self.cell]
-            h = _uint64_group_sum(self.row, contrib, n)
+            h = _uint64_group_sum(self._rows(), contrib, n)
             h ^= h >> np.uint64(31)
         _, first, group, sizes = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
         group = group.ravel()
         # exact check: every (group, cell, count) entry occurs once in each item of its group
-        g_e = group[self.row]
+        rows = self._rows()
+        g_e = group[rows]
         key = (g_e.astype(np.int64) * kk + self.cell) * (int(self.count.max()) + 1) + self.count.astype(np.int64)
         uk, mult = _unique_counts(key)
-        n_entries = np.bincount(self.row, minlength=n)
+        n_entries = np.bincount(rows, minlength=n)
         same_len = n_entries == n_entries[first][group]
         if not same_len.all() or not np.array_equal(mult, sizes[uk // ((int(self.count.max()) + 1) * kk)]):
             return B.compress_patterns(self.dense())
         rep = np.zeros(n, dtype=bool)
         rep[first] = True
         pats = np.zeros((len(first), kk))
-        sel = rep[self.row]
-        pats[group[self.row[sel]], self.cell[sel]] = self.count[sel]
+        sel = rep[rows]
+        pats[group[rows[sel]], self.cell[sel]] = self.count[sel]
         return pats, sizes.astype(np.int64)
 
 
@@ -503,26 +622,39 @@ def _uint64_group_sum(row: np.ndarray, values: np.ndarray, n: int) -> np.ndarray
 
 def _merge_cells(name: str, parts: Iterable[Mapping[str, Any]], k: int) -> _JudgeCells:
     parts = list(parts)
-    keys = np.concatenate([p["keys"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    cnts = np.concatenate([p["counts"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-    if len(parts) > 1:
+    kk = k * k
+    if len(parts) == 1:  # one shard: its keys are already unique and sorted
+        uk = parts[0]["keys"]
+        total = parts[0]["counts"]
+    else:
+        keys = np.concatenate([p["keys"] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+        cnts = np.concatenate([p["counts"] if p["counts"] is not None else np.ones(len(p["keys"]), dtype=np.int64)
+                               for p in parts]) if parts else np.zeros(0, dtype=np.int64)
         uk, inv = np.unique(keys, return_inverse=True)
-        total = np.bincount(inv.ravel(), weights=cnts, minlength=len(uk))
-    else:  # one shard: its keys are already unique and sorted
-        uk, total = keys, cnts.astype(float)
-    item = uk // (k * k)
-    cell = (uk % (k * k)).astype(np.int64)
-    # keys are sorted, so items come in runs: the run index is the item's row
-    starts = np.flatnonzero(np.r_[True, item[1:] != item[:-1]]) if len(item) else np.zeros(0, dtype=np.int64)
-    items = item[starts]
-    row = np.cumsum(np.r_[True, item[1:] != item[:-1]]) - 1 if len(item) else np.zeros(0, dtype=np.int64)
+        total = np.bincount(inv.ravel(), weights=cnts, minlength=len(uk)).astype(np.int64)
+        del keys, cnts, inv
+    item = uk // kk
+    cell = (uk % kk).astype(np.int16 if kk < 2**15 else np.int64)
+    change = item[1:] != item[:-1]
+    n_items = int(change.sum()) + 1 if len(item) else 0
+    single = n_items == len(item) and (total is None or bool((total == 1).all()))
+    if single:  # one usable row per item: no per-item arrays are needed
+        items = row = None
+    else:
+        items = item[np.flatnonzero(np.r_[True, change])]
+        row = np.cumsum(np.r_[True, change]) - 1
+    del item, change
+    count = None if single else (np.ones(len(cell)) if total is None else np.asarray(total, dtype=float))
     counts = {key: int(sum(p[key] for p in parts)) for key in ("rows", "usable_rows", "unparseable",
                                                                "missing_label", "out_of_scale",
                                                                "reference_undefined")}
-    seen = _unique_counts(np.concatenate([p["seen"] for p in parts]))[0] if parts else np.zeros(0, dtype=np.int64)
+    seen = np.zeros(parts[0]["n_gold"], dtype=bool) if parts else np.zeros(0, dtype=bool)
+    for p in parts:
+        seen |= np.unpackbits(p["seen"], count=p["n_gold"]).astype(bool)
     extra = set().union(*[set(p["extra"]) for p in parts]) if parts else set()
-    counts.update({"items_seen": len(seen), "missing_in_gold": len(extra)})
-    return _JudgeCells(name, items, row.ravel().astype(np.int64), cell, np.asarray(total, dtype=float), k, counts)
+    counts.update({"items_seen": int(seen.sum()), "missing_in_gold": len(extra)})
+    return _JudgeCells(name, items, None if row is None else row.astype(np.int64), cell.astype(np.int64)
+                       if not single else cell, count, k, counts, n_items=n_items, single=single)
 
 
 def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, scheduler: str | None = None,
@@ -612,7 +744,7 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
                            scheduler=scheduler, progress=prog, judge=jd, base_dir=str(base) if base else None,
                            gold_items=gold_items, ref_codes=ref_codes, scale=scale)
         jc = _merge_cells(j.name, parts, k)
-        n_items = len(jc.items)
+        n_items = jc.n_items
         pt = jc.table()
         n_rows = int(pt.sum())
         if n_res > 0 and n_items:
@@ -672,13 +804,19 @@ def _leniency_from_cells(name: str, jc: _JudgeCells, scale: Scale, ref_name: str
 
     vals = scale.level_values()
     diff = (vals[None, :] - vals[:, None]).ravel()  # judge − reference for cell (r, c)
-    n_items = len(jc.items)
-    n_rows = np.bincount(jc.row, weights=jc.count, minlength=n_items)
-    d = np.bincount(jc.row, weights=jc.count * diff[jc.cell], minlength=n_items) / n_rows
-    n = len(d)
+    n = jc.n_items
+    if jc.single:  # one row per item: the item differences are the cells' differences, weighted by the table
+        t = jc.table().ravel()
+        mean = float(t @ diff / n) if n else math.nan
+        var = float(t @ (diff - mean) ** 2 / (n - 1)) if n > 1 else math.nan
+        se = math.sqrt(var / n) if n > 1 else math.nan
+    else:
+        rows = jc._rows()
+        n_rows = np.bincount(rows, weights=jc.count, minlength=n)
+        d = np.bincount(rows, weights=jc.count * diff[jc.cell], minlength=n) / n_rows
+        mean = float(d.mean()) if n else math.nan
+        se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
     out = []
-    mean = float(d.mean()) if n else math.nan
-    se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
     z = float(sps.norm.ppf(0.5 + cl / 2))
     p = float(2 * sps.norm.sf(abs(mean / se))) if se and math.isfinite(se) and se > 0 else math.nan
     out.append(probe_row("leniency", name, estimate("leniency_shift", mean, mean - z * se, mean + z * se, n=n,

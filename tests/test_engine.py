@@ -177,3 +177,58 @@ def test_cli_report_engine_dask(data, cluster, tmp_path):
     assert outs["dask"]["provenance"]["engine"] == "dask"
     r = runner.invoke(app, ["report", str(cfg_path), "-o", str(tmp_path / "x"), "--scheduler", "tcp://x:1"])
     assert r.exit_code == 2 and "--engine dask" in r.output
+
+
+def test_one_row_per_item_equals_in_memory(tmp_path):
+    """The sparse shortcut for one usable row per item (patterns = occupied unit cells in hash order, leniency
+    from the table) gives the in-memory analysis' agreement rows exactly."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    h = rng.integers(1, 6, n)
+    j = np.clip(h + rng.choice([-2, -1, 0, 0, 1], n), 1, 5)
+    items = [f"q{i}" for i in range(n)]
+    pd.DataFrame({"item": items, "label": h}).to_parquet(tmp_path / "gold.parquet")
+    (tmp_path / "j").mkdir()
+    for s, idx in enumerate(np.array_split(np.arange(n), 3)):
+        pd.DataFrame({"item": [items[i] for i in idx], "label": j[idx]}).to_parquet(tmp_path / "j" / f"{s}.parquet")
+    pd.DataFrame({"item": items, "label": j}).to_parquet(tmp_path / "j_all.parquet")
+
+    def cfg(path):
+        return config_from_dict({"scale": {"kind": "ordinal", "levels": LEVELS},
+                                 "gold": {"path": str(tmp_path / "gold.parquet"),
+                                          "columns": {"item": "item", "label": "label", "rater": None}},
+                                 "judges": [{"name": "j", "path": str(path),
+                                             "columns": {"item": "item", "label": "label"}}],
+                                 "bootstrap": {"n_resamples": 250, "seed": 9}})
+
+    a = run_sharded(cfg(tmp_path / "j"), engine="local")
+    b = mj.run(cfg(tmp_path / "j_all.parquet"), probes=[])
+    got = _cols(a.results[a.results["section"] == "agreement"])
+    want = _cols(b.results[(b.results["section"] == "agreement") & (b.results["slice"] == "all")
+                           & (b.results["judge"] == "j") & (b.results["level"] == "item")
+                           & b.results["metric"].isin(got["metric"])])
+    pd.testing.assert_frame_equal(got, want)
+    d = (j - h).astype(float)
+    lr = a.results[a.results["metric"] == "leniency_shift"].iloc[0]
+    assert lr["estimate"] == pytest.approx(d.mean(), abs=1e-12)
+    half = sps.norm.ppf(0.975) * d.std(ddof=1) / np.sqrt(n)
+    assert lr["ci_high"] - lr["estimate"] == pytest.approx(half, abs=1e-12)
+
+
+def test_sparse_patterns_equal_dense_compression():
+    from metajudge.engine import _JudgeCells
+    from metajudge.metrics.bootstrap import compress_patterns
+
+    rng = np.random.default_rng(0)
+    for trial in range(20):
+        n, k = int(rng.integers(1, 3000)), int(rng.integers(2, 6))
+        reps = int(rng.integers(1, 4))
+        rows = np.repeat(np.arange(n), reps)
+        key = rows * k * k + rng.integers(0, k * k, len(rows))
+        uk, c = np.unique(key, return_counts=True)
+        single = reps == 1
+        jc = _JudgeCells("j", None if single else np.arange(n), None if single else (uk // (k * k)),
+                         (uk % (k * k)).astype(np.int64), c.astype(float), k, n_items=n, single=single)
+        p1, c1 = jc.patterns()
+        p2, c2 = compress_patterns(jc.dense())
+        assert np.array_equal(p1, p2) and np.array_equal(c1, c2), trial
