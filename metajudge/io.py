@@ -146,8 +146,34 @@ def _detect_format(path: Path, what: str) -> str:
     return fmt
 
 
+def _read_csv_arrow(path: Path, sep: str, string_columns: Sequence[str]) -> pd.DataFrame | None:
+    """CSV/TSV through pyarrow's multithreaded reader, with pandas' conventions (the same missing-value
+    spellings, empty strings missing, ``string_columns`` kept as text); ``None`` when the file needs pandas'
+    reader (a parse error, values pyarrow would read as dates or times), which then reads it or explains the
+    error."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if path.suffix.lower() == ".gz" or path.stat().st_size < 1 << 20:
+        return None  # small files: pandas is as fast and its messages are the reference
+    try:
+        t = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=sep),
+                          convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in string_columns},
+                                                              strings_can_be_null=True))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowKeyError, UnicodeDecodeError):
+        return None
+    if any(pa.types.is_temporal(f.type) or pa.types.is_decimal(f.type) for f in t.schema):
+        return None
+    if len(set(t.column_names)) != len(t.column_names):
+        return None  # duplicate headers: pandas renames them (a.1)
+    return t.to_pandas()
+
+
 def _read_csv(path: Path, sep: str, string_columns: Sequence[str], what: str) -> pd.DataFrame:
     kind = "TSV" if sep == "\t" else "CSV"
+    fast = _read_csv_arrow(path, sep, string_columns)
+    if fast is not None:
+        return fast
     try:
         return pd.read_csv(path, sep=sep, dtype={c: str for c in string_columns} or None,
                            encoding="utf-8")
@@ -197,7 +223,30 @@ def _read_json(path: Path, what: str) -> pd.DataFrame:
                      "list of records or an object of column lists.")
 
 
+def _read_jsonl_arrow(path: Path) -> pd.DataFrame | None:
+    """JSONL through pyarrow's reader when every field is a plain value (text, number, boolean, null);
+    ``None`` otherwise (nested values, mixed types, an invalid line): the line-by-line reader then reads the file
+    or names the bad line."""
+    import pyarrow as pa
+    import pyarrow.json as pjson
+
+    if path.suffix.lower() == ".gz" or path.stat().st_size < 1 << 20:
+        return None
+    try:
+        t = pjson.read_json(path)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    plain = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_floating,
+             pa.types.is_boolean, pa.types.is_null)
+    if not all(any(f(field.type) for f in plain) for field in t.schema):
+        return None
+    return t.to_pandas()
+
+
 def _read_jsonl(path: Path, what: str) -> pd.DataFrame:
+    fast = _read_jsonl_arrow(path)
+    if fast is not None:
+        return fast
     records: list[dict[str, Any]] = []
     try:
         with _open_text(path) as fh:

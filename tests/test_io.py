@@ -498,3 +498,62 @@ def test_realdata_trec_wide_gold() -> None:
     assert g["item_id"].str.startswith("p").all()
     j = load_judge(judge_cfg(path=str(path), columns={"item": "docid", "label": "Olz-exp"}))
     assert len(j) == len(raw)
+
+
+# ------------------------------------------------------------------------------------ pyarrow ingest
+def _same_frames(a, b):
+    assert list(a.columns) == list(b.columns)
+    for c in a.columns:
+        x = a[c].astype(object).where(a[c].notna(), None).tolist()
+        y = b[c].astype(object).where(b[c].notna(), None).tolist()
+        assert x == y, c
+
+
+def test_large_csv_tsv_jsonl_read_through_pyarrow_equal_the_plain_readers(tmp_path):
+    """Files over 1 MB are read by pyarrow; the frames equal pandas' and the line reader's, value for value."""
+    import json
+
+    from metajudge import io as mio
+
+    rng = np.random.default_rng(3)
+    n = 60_000
+    df = pd.DataFrame({"item": [f"{i:07d}" for i in range(n)],       # leading zeros: kept as text
+                       "label": rng.choice(["1", "2", "3", "", "NA", "x y"], n),
+                       "score": rng.normal(size=n).round(6), "flag": rng.choice(["True", "False"], n),
+                       "text": rng.choice(["a, b", 'say "hi"', "plain"], n)})
+    for sep, name in ((",", "big.csv"), ("\t", "big.tsv")):
+        p = tmp_path / name
+        df.to_csv(p, sep=sep, index=False)
+        assert p.stat().st_size > 1 << 20
+        fast = mio._read_csv_arrow(p, sep, ["item"])
+        assert fast is not None
+        _same_frames(fast, pd.read_csv(p, sep=sep, dtype={"item": str}))
+    p = tmp_path / "big.jsonl"
+    with open(p, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            rec = {"item": f"q{i}", "label": None if i % 7 == 0 else str(i % 5), "score": float(i % 13) / 3}
+            if i % 11 == 0:
+                rec["extra"] = "z"
+            fh.write(json.dumps(rec) + "\n")
+    fast = mio._read_jsonl_arrow(p)
+    assert fast is not None
+    _same_frames(fast, pd.DataFrame.from_records([json.loads(x) for x in p.read_text().splitlines()]))
+    _same_frames(mio._read_jsonl(p, "judge"), fast)
+
+
+def test_pyarrow_ingest_falls_back_where_it_would_change_values(tmp_path):
+    import json
+
+    from metajudge import io as mio
+
+    n = 40_000
+    p = tmp_path / "dates.csv"
+    pd.DataFrame({"item": range(n), "when": ["2024-01-02"] * n, "pad": ["x" * 30] * n}).to_csv(p, index=False)
+    assert p.stat().st_size > 1 << 20 and mio._read_csv_arrow(p, ",", []) is None  # dates stay text via pandas
+    assert mio._read_csv(p, ",", [], "gold")["when"].iloc[0] == "2024-01-02"
+    q = tmp_path / "nested.jsonl"
+    with open(q, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(json.dumps({"item": i, "conversation": [{"role": "user", "content": "x" * 20}]}) + "\n")
+    assert mio._read_jsonl_arrow(q) is None  # nested values: the line reader keeps Python lists
+    assert isinstance(mio._read_jsonl(q, "judge")["conversation"].iloc[0], list)
