@@ -19,7 +19,7 @@ from ..align import AlignedTable
 from ..errors import MetajudgeError
 
 __all__ = ["GoldSetSpec", "GoldSet", "GoldSetError", "register", "registry", "get_spec", "resolve_dir",
-           "load_gold_set", "run_gold_set", "card_text", "parse_options"]
+           "load_gold_set", "run_gold_set", "card_text", "parse_options", "select_names"]
 
 
 class GoldSetError(MetajudgeError):
@@ -151,6 +151,30 @@ def parse_options(spec: GoldSetSpec, options: Mapping[str, Any] | None) -> dict[
         raise GoldSetError(f"gold set {spec.name!r} has no option {', '.join(map(repr, unknown))}; its options: "
                            f"{known}.")
     return out
+
+
+def select_names(available: Sequence[str], wanted: str | Sequence[str], *, option: str, what: str) -> list[str]:
+    """Resolve an option naming a subset of ``available``: ``"all"``, a comma-separated string or a list.
+    Unknown names raise :class:`GoldSetError` with a "did you mean" hint and the valid names.
+
+    >>> select_names(["a", "bb"], "bb, a", option="runs", what="a run")
+    ['bb', 'a']
+    """
+    if isinstance(wanted, str):
+        if wanted.strip().lower() == "all":
+            return list(available)
+        names = [w.strip() for w in wanted.split(",") if w.strip()]
+    else:
+        names = [str(w).strip() for w in wanted]
+    unknown = [w for w in names if w not in available]
+    if unknown or not names:
+        hints = []
+        for w in unknown:
+            close = difflib.get_close_matches(w, list(available), n=1)
+            hints.append(f"{w!r} (did you mean {close[0]!r}?)" if close else repr(w))
+        raise GoldSetError(f"option {option}: {', '.join(hints) or 'empty list'} is not {what}. Give 'all' or a "
+                           f"comma-separated list of: {', '.join(available)}.")
+    return names
 
 
 def load_gold_set(name: str, data_dir: str | Path | None, **options: Any) -> GoldSet:

@@ -43,7 +43,6 @@ their system names (llamav2, mistral and olmo have no ranked answer of their own
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from pathlib import Path
@@ -53,7 +52,7 @@ import pandas as pd
 
 from ..align import align
 from ..scales import Scale
-from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register
+from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register, select_names
 
 ANNOTATORS = tuple(f"annot_{k}" for k in range(1, 7))
 HUMAN_DIR = "human_annotations"
@@ -91,19 +90,7 @@ def _evaluator_files(folder: Path) -> dict[str, Path]:
 
 
 def _select(all_evals: list[str], evaluators: str | list[str] | tuple[str, ...]) -> list[str]:
-    if isinstance(evaluators, str):
-        if evaluators.strip().lower() == "all":
-            return all_evals
-        wanted = [e.strip() for e in evaluators.split(",") if e.strip()]
-    else:
-        wanted = [str(e).strip() for e in evaluators]
-    unknown = [e for e in wanted if e not in all_evals]
-    if unknown or not wanted:
-        hints = [f"{e!r} (did you mean {difflib.get_close_matches(e, all_evals, n=1)[0]!r}?)"
-                 if difflib.get_close_matches(e, all_evals, n=1) else repr(e) for e in unknown]
-        raise GoldSetError(f"cobbler option evaluators: {', '.join(hints) or 'empty list'} is not an evaluator of "
-                           f"this release. Give 'all' or a comma-separated list of: {', '.join(all_evals)}.")
-    return wanted
+    return select_names(all_evals, evaluators, option="cobbler evaluators", what="an evaluator of this release")
 
 
 def read_release(folder: Path, release: str = "original") -> dict[str, Any]:

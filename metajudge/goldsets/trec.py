@@ -24,7 +24,6 @@ label >= 2`` (the TREC DL convention; ``relevance_threshold`` moves the cut).
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ import pandas as pd
 
 from ..align import align
 from ..scales import Scale
-from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register
+from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register, select_names
 
 QRELS = "test_qrels_human.tsv"
 WIDE = "llm_vs_human_labels_wide.csv"
@@ -58,19 +57,7 @@ def _read(folder: Path, name: str, sep: str, required: tuple[str, ...]) -> pd.Da
 
 
 def _select_runs(all_runs: list[str], runs: str | list[str] | tuple[str, ...]) -> list[str]:
-    if isinstance(runs, str):
-        if runs.strip().lower() == "all":
-            return all_runs
-        wanted = [r.strip() for r in runs.split(",") if r.strip()]
-    else:
-        wanted = [str(r).strip() for r in runs]
-    unknown = [r for r in wanted if r not in all_runs]
-    if unknown or not wanted:
-        hints = [f"{r!r} (did you mean {difflib.get_close_matches(r, all_runs, n=1)[0]!r}?)"
-                 if difflib.get_close_matches(r, all_runs, n=1) else repr(r) for r in unknown]
-        raise GoldSetError(f"trec_llmjudge option runs: {', '.join(hints) or 'empty list'} is not a run of "
-                           f"{WIDE}. Give 'all' or a comma-separated list of: {', '.join(all_runs)}.")
-    return wanted
+    return select_names(all_runs, runs, option="trec_llmjudge runs", what=f"a run of {WIDE}")
 
 
 def clip_labels(values: pd.Series) -> tuple[pd.Series, int]:
