@@ -51,25 +51,159 @@ class Codes:
         return np.arange(self.k, dtype=float)
 
 
-def _int_lut_codes(arrays: Sequence[np.ndarray], values: np.ndarray, what: str) -> list[np.ndarray]:
-    """Fast path: integer arrays to int64 codes through a lookup table over min..max (-1 = not a level)."""
+def _int_lut_codes_slow(a: np.ndarray, values: np.ndarray, what: str) -> np.ndarray:
+    """Integer array to int64 codes through a lookup table over min..max; raises on a label not in ``values``."""
     lo, hi = int(values.min()), int(values.max())
     lut = np.full(hi - lo + 2, -1, dtype=np.int64)  # last slot: out of range
     lut[values.astype(np.int64) - lo] = np.arange(len(values))
+    idx = a.astype(np.int64, copy=False) - lo
+    idx = np.where((idx >= 0) & (idx <= hi - lo), idx, hi - lo + 1)
+    codes = lut[idx]
+    if (codes < 0).any():
+        bad = np.unique(a[codes < 0])[:10]
+        raise MetricInputError(
+            f"{what}: labels {[int(v) for v in bad]} are not among the declared levels "
+            f"{[int(v) for v in values]}; add them to levels (in their place in the order) or map them to a "
+            "level before computing the metric."
+        )
+    return codes
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only view (codes may share memory with the caller's array: nobody may write through them)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _int_lut_codes(arrays: Sequence[np.ndarray], values: np.ndarray, what: str) -> list[np.ndarray]:
+    """Integer arrays to int64 codes (index of the value in ``values``, whole numbers); raises on other labels.
+
+    Fast paths, all giving the codes of the plain lookup table: when the values are ``lo..lo+K-1`` in ascending
+    order the code is ``a - lo`` (no table at all; for int64 input with ``lo == 0``, a read-only view of the
+    input, no copy); otherwise one gather from a table over ``lo..hi`` after a range check on min and max. Any
+    value out of range goes to the plain path, which reports the unknown labels.
+    """
+    values = np.asarray(values)
+    lo, hi = int(values.min()), int(values.max())
+    k = len(values)
+    contiguous = hi - lo + 1 == k and bool(np.all(values == np.arange(lo, lo + k)))
+    lut = None
+    if not contiguous:
+        lut = np.full(hi - lo + 1, -1, dtype=np.int64)
+        lut[values.astype(np.int64) - lo] = np.arange(k)
     out = []
     for a in arrays:
-        idx = a.astype(np.int64, copy=False) - lo
-        idx = np.where((idx >= 0) & (idx <= hi - lo), idx, hi - lo + 1)
-        codes = lut[idx]
+        if a.size == 0:
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        amin, amax = int(a.min()), int(a.max())
+        if amin < lo or amax > hi:
+            out.append(_int_lut_codes_slow(a, values, what))  # raises: a label outside the levels
+            continue
+        if contiguous:
+            if lo == 0 and a.dtype == np.int64:
+                out.append(_readonly(a))
+            else:
+                c = a.astype(np.int64)
+                if lo:
+                    c -= lo
+                out.append(c)
+            continue
+        idx = a if lo == 0 else a.astype(np.int64) - lo
+        codes = np.take(lut, idx)
         if (codes < 0).any():
-            bad = np.unique(a[codes < 0])[:10]
-            raise MetricInputError(
-                f"{what}: labels {[int(v) for v in bad]} are not among the declared levels "
-                f"{[int(v) for v in values]}; add them to levels (in their place in the order) or map them to a "
-                "level before computing the metric."
-            )
+            codes = _int_lut_codes_slow(a, values, what)  # raises: a label between the levels
         out.append(codes)
     return out
+
+
+#: Values per block in the chunked passes (the temporaries stay in cache).
+_CHUNK = 1 << 16
+
+
+def small_int_codes(arr: np.ndarray, levels: Sequence[Any] | None, what: str,
+                    max_levels: int = 4096) -> tuple[np.ndarray, Codes] | None:
+    """Fast path for numeric arrays of whole numbers: int16 codes ``0..K-1``, ``K`` for missing (NaN).
+
+    With ``levels`` (all whole numbers) the codes are on the declared order; without, on the values present,
+    ascending (what :func:`encode` infers for whole numbers). One chunked pass casts to int16 and checks that
+    the cast is exact (no per-value classification). Returns ``None`` whenever the plain :func:`encode` must
+    decide (other dtypes, non-integer, infinite or out-of-level values, which it then reports; more than
+    ``max_levels`` levels; nothing present), so the codes never differ from those :func:`encode` gives.
+    The returned ``Codes`` carries the level information only (its ``codes`` list is empty).
+    """
+    if arr.dtype.kind not in "iuf" or arr.size == 0 or arr.ndim not in (1, 2):
+        return None
+    lv = None
+    if levels is not None:
+        lv = [canonical_label(v) for v in levels]
+        if (not lv or len(lv) > max_levels or any(v is None for v in lv) or len(set(lv)) != len(lv)
+                or not all(_is_number(v) and float(v).is_integer() and abs(float(v)) < 30000 for v in lv)):
+            return None
+        values = np.array([int(float(v)) for v in lv], dtype=np.int64)
+        lo, hi = int(values.min()), int(values.max())
+    is_float = arr.dtype.kind == "f"
+    if is_float:
+        amin, amax = np.fmin.reduce(arr, axis=None), np.fmax.reduce(arr, axis=None)  # NaN ignored
+        if not (np.isfinite(amin) and np.isfinite(amax)):
+            return None  # nothing present, or an infinite value
+        if amin != np.floor(amin) or amax != np.floor(amax):
+            return None
+    else:
+        amin, amax = arr.min(), arr.max()
+    amin, amax = int(amin), int(amax)
+    if lv is None:
+        lo, hi = amin, amax
+        if hi - lo + 1 > max_levels or lo < -32768 or hi > 32767:
+            return None
+    elif amin < lo or amax > hi:
+        return None  # a value outside the declared levels: the plain path reports it
+    span = hi - lo + 1  # codes on lo..hi first; span stands for a missing value
+    if span > 32000:
+        return None
+    k = span if lv is None else len(values)
+    lut = None
+    if lv is not None and not (span == k and bool(np.all(values == np.arange(lo, hi + 1)))):
+        lut = np.full(span + 1, -1, dtype=np.int16)
+        lut[values - lo] = np.arange(k)
+        lut[span] = k
+    out = np.empty(arr.shape, dtype=np.int16)
+    present = np.zeros(span + 1, dtype=np.int64) if lv is None else None
+    step = max(1, _CHUNK // (arr.shape[1] if arr.ndim == 2 and arr.shape[1] else 1))
+    exact = 0
+    off = np.int16(lo)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for start in range(0, arr.shape[0], step):
+            blk = arr[start:start + step]
+            d = blk.astype(np.int16)
+            if is_float:  # exact cast <=> a whole number (NaN never compares equal: counted apart)
+                miss = np.isnan(blk)
+                exact += int(np.count_nonzero(d == blk)) + int(np.count_nonzero(miss))
+            if lo:
+                d -= off
+            if is_float:
+                d += miss.view(np.uint8) * (np.int16(span) - d)  # missing -> span (int16 wraps consistently)
+            if lut is not None:
+                d = np.take(lut, d)
+            elif present is not None:
+                present += np.bincount(d.ravel(), minlength=span + 1)
+            out[start:start + step] = d
+    if is_float and exact != arr.size:
+        return None  # a non-integer value: the plain path decides
+    if lut is not None:
+        if np.any(out < 0):
+            return None  # a value between the declared levels: the plain path reports it
+        return out, Codes([], lv, False, True)
+    if lv is not None:  # lo..hi in order: the code is the offset, and span == k marks a missing value
+        return out, Codes([], lv, False, True)
+    hit = present[:span] > 0
+    vals = np.flatnonzero(hit) + lo
+    if len(vals) < span:  # values missing inside lo..hi: renumber the present ones
+        remap = np.full(span + 1, len(vals), dtype=np.int16)
+        remap[:span] = np.cumsum(hit) - 1
+        out = np.take(remap, out)
+    return out, Codes([], [str(int(v)) for v in vals], True, True)
 
 
 def encode(arrays: Sequence[np.ndarray], *, levels: Sequence[Any] | None, need_order: bool,
@@ -133,7 +267,10 @@ def encode(arrays: Sequence[np.ndarray], *, levels: Sequence[Any] | None, need_o
         if hi - lo < 1_000_000:
             present = np.zeros(hi - lo + 1, dtype=bool)
             for a in arrays:
-                present |= np.bincount(a.astype(np.int64, copy=False) - lo, minlength=hi - lo + 1) > 0
+                if not a.size:
+                    continue
+                idx = a if lo == 0 and a.dtype == np.int64 else a.astype(np.int64) - lo
+                present |= np.bincount(idx, minlength=hi - lo + 1) > 0
             vals = np.flatnonzero(present) + lo
             return Codes(_int_lut_codes(arrays, vals.astype(float), what), [str(int(v)) for v in vals], True, True)
     if all(_numeric(a) for a in arrays):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import MetricInputError
 from ..estimate import Estimate
-from ._inputs import encode, join_notes
+from ._inputs import _CHUNK, Codes, encode, join_notes, small_int_codes
 from .bootstrap import (RNGLike, as_generator, compress_patterns, evaluate_replicates, percentile_interval,
                         resample_sums, warn_undefined)
 from .kernels import _div
@@ -95,6 +95,124 @@ def _encode_matrix(arr: np.ndarray, levels: Sequence[Any] | None, need_order: bo
     return info.codes[0].reshape(arr.shape), info
 
 
+#: Largest key space counted with one bincount (larger ones are sorted instead).
+_BINCOUNT_KEYS = 1 << 22
+
+
+def _rating_digits(arr: np.ndarray, levels: Sequence[Any] | None, need_order: bool, what: str,
+                   fast: tuple[np.ndarray, Codes] | None = None, tried: bool = False) -> tuple[np.ndarray, Codes]:
+    """Items × raters integer codes ``0..K-1`` with ``K`` for a missing rating, and the level info.
+
+    Whole numbers (the common case) take :func:`small_int_codes` (int16, no per-value classification; pass its
+    result as ``fast``, or ``tried=True`` when it gave None); anything else goes through :func:`encode`, so the
+    codes and errors are the plain ones either way.
+    """
+    if fast is None and not tried and arr.dtype.kind in "iuf":
+        fast = small_int_codes(arr, levels, what)
+    if fast is not None:
+        return fast
+    codes, info = _encode_matrix(arr, levels, need_order, what)
+    dt = np.int16 if info.k < 32767 else np.int64
+    return np.where(np.isnan(codes), info.k, codes).astype(dt), info
+
+
+def _count_patterns(digits: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct per-unit count vectors ``(P, k)`` (int64, rows distinct) and how many units have each.
+
+    Each unit gets an integer key: the tuple of its codes in base K + 1 (key space (K+1)^m, plain integer
+    arithmetic; tuples with the same counts are merged afterwards), or its count vector in base m + 1
+    ((m+1)^K, through a table of powers) when only that space is small. Keys are histogrammed with one
+    bincount when the space is small, else sorted; only when neither space fits 62 bits are the per-unit
+    counts built and compressed row-wise.
+    """
+    n, m = digits.shape
+    if n == 0:
+        return np.zeros((0, k), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    count_space = (m + 1) ** k
+    tuple_space = (k + 1) ** m
+    small = min(_BINCOUNT_KEYS, max(1 << 16, 4 * n))
+    by_tuple = tuple_space <= small or tuple_space <= count_space
+    space = tuple_space if by_tuple else count_space
+    if space >= 2**62:
+        unit = np.repeat(np.arange(n, dtype=np.int64), m)
+        flat = np.bincount(unit * (k + 1) + digits.ravel().astype(np.int64), minlength=n * (k + 1))
+        patterns, w = np.unique(flat.reshape(n, k + 1)[:, :k], axis=0, return_counts=True)
+        return patterns.astype(np.int64), w.astype(np.int64)
+    key = np.empty(n, dtype=np.int64)
+    step = max(1, _CHUNK // max(m, 1))
+    if by_tuple:
+        radix = [np.int64((k + 1) ** j) for j in range(m)]
+    else:
+        table = np.zeros(k + 1, dtype=np.int64)  # the missing code adds nothing
+        table[:k] = (m + 1) ** np.arange(k, dtype=np.int64)
+    for start in range(0, n, step):
+        blk = digits[start:start + step]
+        if m == 0:
+            kb = np.zeros(blk.shape[0], dtype=np.int64)
+        elif by_tuple:
+            kb = blk[:, 0].astype(np.int64)
+            for j in range(1, m):
+                kb += blk[:, j] * radix[j]
+        else:
+            kb = np.take(table, blk[:, 0])
+            for j in range(1, m):
+                kb += np.take(table, blk[:, j])
+        key[start:start + step] = kb
+    if space <= small:
+        hist = np.bincount(key, minlength=space)
+        keys = np.flatnonzero(hist)
+        w = hist[keys].astype(np.int64)
+    else:
+        keys, w = np.unique(key, return_counts=True)
+        w = w.astype(np.int64)
+    if not by_tuple:
+        patterns = (keys[:, None] // ((m + 1) ** np.arange(k, dtype=np.int64))) % (m + 1)
+        return patterns.astype(np.int64), w
+    tup = (keys[:, None] // ((k + 1) ** np.arange(m, dtype=np.int64))) % (k + 1)
+    p = len(keys)
+    counts = np.bincount((np.arange(p, dtype=np.int64)[:, None] * (k + 1) + tup).ravel(),
+                         minlength=p * (k + 1)).reshape(p, k + 1)[:, :k]
+    if count_space < 2**62:  # merge tuples with equal counts through an integer key (a row sort is slow)
+        ckey = counts @ ((m + 1) ** np.arange(k, dtype=np.int64))
+        _, first, inv = np.unique(ckey, return_index=True, return_inverse=True)
+        patterns = counts[first]
+    else:
+        patterns, inv = np.unique(counts, axis=0, return_inverse=True)
+    w = np.bincount(inv.ravel(), weights=w, minlength=len(patterns)).astype(np.int64)
+    return patterns.astype(np.int64), w
+
+
+def _unit_patterns(digits: np.ndarray, k_levels: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct per-unit count vectors with ``k`` columns (a zero column when there are no levels)."""
+    counts, w = _count_patterns(digits, k_levels)
+    if counts.shape[1] < k:
+        counts = np.zeros((counts.shape[0], k), dtype=np.int64)
+    return counts, w
+
+
+def _canonical_patterns(rows: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``compress_patterns`` of the units that ``rows`` (distinct) with multiplicities ``w`` summarise.
+
+    Equal to ``compress_patterns(np.repeat(rows, w, axis=0))``, patterns in the same order (so the bootstrap
+    draws are the same), without building the repeated array: below 256 units it is built (it is small);
+    otherwise compress_patterns orders the distinct rows by their hash as it would order the units (repeated
+    to 256 rows so it takes its hash path), and the multiplicities are matched to its order.
+    """
+    n = int(w.sum())
+    p = rows.shape[0]
+    if n < 256:
+        return compress_patterns(np.repeat(rows, w, axis=0))
+    if p == 1:
+        return rows.copy(), w.astype(np.int64)
+    reps = -(-256 // p)
+    pat, _ = compress_patterns(np.tile(rows, (reps, 1)) if reps > 1 else rows)
+    perm = np.empty(p, dtype=np.intp)
+    perm[np.lexsort(pat.T[::-1])] = np.lexsort(rows.T[::-1])
+    if pat.shape != rows.shape or not np.array_equal(pat, rows[perm]):  # cannot happen; stay exact if it does
+        return compress_patterns(np.repeat(rows, w, axis=0))
+    return pat, w[perm].astype(np.int64)
+
+
 def _pattern_coincidences(patterns: np.ndarray) -> np.ndarray:
     """(P, K, K) coincidence matrices of count patterns: (n_u n_uᵀ − diag n_u)/(m_u − 1)."""
     p = patterns.astype(float)
@@ -151,7 +269,9 @@ def krippendorff_alpha(ratings: Any, *, level: str = "nominal", levels: Sequence
     if numeric_needed and levels is None and arr.dtype.kind not in "iufb":
         raise MetricInputError(f"{name} needs numeric ratings (or levels= giving the numeric order); "
                                f"got {arr.dtype} values.")
-    if numeric_needed and levels is None and arr.dtype.kind in "iufb":
+    fast = small_int_codes(arr, levels, name) if arr.dtype.kind in "iuf" else None
+    if (numeric_needed and levels is None and arr.dtype.kind in "iufb"
+            and (fast is None or fast[1].k > MAX_CATEGORICAL_VALUES)):
         a = arr.astype(float)
         uniq = np.unique(a[~np.isnan(a)])
         if len(uniq) > MAX_CATEGORICAL_VALUES:
@@ -161,17 +281,17 @@ def krippendorff_alpha(ratings: Any, *, level: str = "nominal", levels: Sequence
                     f"{MAX_CATEGORICAL_VALUES} values. Round the ratings or use level='interval'."
                 )
             return _alpha_interval_moments(a, name, confidence_level, n_resamples, rng)
-    codes, info = _encode_matrix(arr, levels, level == "ordinal", name)
+    digits, info = _rating_digits(arr, levels, level == "ordinal", name, fast, tried=True)
     k = max(info.k, 1)
     values = info.level_values()
     if numeric_needed and not info.numeric:
         values = np.arange(k, dtype=float)
-    counts = unit_counts(codes, k)
+    counts, w = _unit_patterns(digits, info.k, k)
     m = counts.sum(axis=1)
     pairable = m >= 2
-    n_left = int((~pairable).sum())
+    n_left = int(w[~pairable].sum())
     note = f"{n_left} unit(s) with fewer than two values left out" if n_left else ""
-    patterns, mult = compress_patterns(counts[pairable])
+    patterns, mult = _canonical_patterns(counts[pairable], w[pairable])
     if patterns.shape[0] == 0:
         warn_undefined(f"{name} is undefined: no unit has two or more values")
         return Estimate(name, float("nan"), float("nan"), float("nan"), confidence_level, 0, "none",
@@ -270,35 +390,37 @@ def fleiss_kappa(ratings: Any, *, levels: Sequence[Any] | None = None, confidenc
     if not 0 < confidence_level < 1:
         raise MetricInputError(f"confidence_level must be between 0 and 1; got {confidence_level}.")
     arr = as_matrix(ratings)
-    codes, info = _encode_matrix(arr, levels, False, "fleiss_kappa")
+    digits, info = _rating_digits(arr, levels, False, "fleiss_kappa")
     k = max(info.k, 1)
-    counts = unit_counts(codes, k)
+    counts, w = _unit_patterns(digits, info.k, k)
     m = counts.sum(axis=1)
     keep = m >= 2
-    counts, m = counts[keep], m[keep].astype(float)
+    n_out = int(w[~keep].sum())
+    counts, m, w = counts[keep], m[keep].astype(float), w[keep]
     notes = []
-    if (~keep).sum():
-        notes.append(f"{int((~keep).sum())} item(s) with fewer than two ratings left out")
+    if n_out:
+        notes.append(f"{n_out} item(s) with fewer than two ratings left out")
     if len(m) and m.min() != m.max():
         notes.append(f"ratings per item vary ({int(m.min())}–{int(m.max())}): per-item agreement uses each item's own count")
     pu = ((counts * (counts - 1)).sum(axis=1)) / (m * (m - 1)) if len(m) else np.zeros(0)
-    stats = np.column_stack([pu, np.ones(len(m)), m, counts]).astype(float)
+    stats = np.column_stack([pu, np.ones(len(m)), m, counts]).astype(float)  # one row per distinct pattern
+    n_items = int(w.sum())
     if len(m) == 0:
         warn_undefined("fleiss_kappa is undefined: no item has two or more ratings")
         return Estimate("fleiss_kappa", float("nan"), float("nan"), float("nan"), confidence_level, 0, "none",
                         join_notes(*notes, "undefined: no item has two or more ratings"))
-    point = float(evaluate_replicates(lambda s: _fleiss_from_sums(s, k), stats.sum(axis=0)))
+    point = float(evaluate_replicates(lambda s: _fleiss_from_sums(s, k), w.astype(float) @ stats))
     if np.isnan(point):
         notes.append("undefined: chance agreement is 1 (every rating falls in one category)")
         warn_undefined("fleiss_kappa is undefined: every rating falls in one category")
     lo = hi = float("nan")
     method = "none"
     if n_resamples > 0:
-        patterns, mult = compress_patterns(stats)
+        patterns, mult = _canonical_patterns(stats, w)
         sums = resample_sums(patterns, mult, n_resamples, as_generator(rng))
         lo, hi, bad = percentile_interval(evaluate_replicates(lambda s: _fleiss_from_sums(s, k), sums),
                                           confidence_level)
         method = "bootstrap-cluster"
         if bad:
             notes.append(f"{bad} of {n_resamples} bootstrap replicates undefined and left out")
-    return Estimate("fleiss_kappa", point, lo, hi, confidence_level, len(m), method, join_notes(*notes))
+    return Estimate("fleiss_kappa", point, lo, hi, confidence_level, n_items, method, join_notes(*notes))
