@@ -113,8 +113,22 @@ DEFAULT_TABLE_METRICS: dict[str, list[str]] = {
 
 
 def contingency_table(ref: np.ndarray, cand: np.ndarray, k: int) -> np.ndarray:
-    """K×K table of integer codes (reference on rows)."""
-    return np.bincount(ref * k + cand, minlength=k * k).reshape(k, k).astype(float)
+    """K×K table of integer codes (reference on rows), counted in cache-sized blocks.
+
+    >>> contingency_table(np.array([0, 1, 1]), np.array([0, 1, 0]), 2).tolist()
+    [[1.0, 0.0], [1.0, 1.0]]
+    """
+    n = len(ref)
+    step = 1 << 18
+    if n <= step:
+        return np.bincount(ref.astype(np.intp) * k + cand, minlength=k * k).reshape(k, k).astype(float)
+    out = np.zeros(k * k, dtype=np.int64)
+    for start in range(0, n, step):
+        cell = ref[start:start + step].astype(np.intp)
+        cell *= k
+        cell += cand[start:start + step]
+        out += np.bincount(cell, minlength=k * k)
+    return out.reshape(k, k).astype(float)
 
 
 def cluster_tables(ref: np.ndarray, cand: np.ndarray, cluster: np.ndarray, k: int) -> np.ndarray:
