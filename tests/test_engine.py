@@ -232,3 +232,27 @@ def test_sparse_patterns_equal_dense_compression():
         p1, c1 = jc.patterns()
         p2, c2 = compress_patterns(jc.dense())
         assert np.array_equal(p1, p2) and np.array_equal(c1, c2), trial
+
+
+@pytest.mark.parametrize("levels, values", [([0, 1, 2, 3, 4], (0, 5)),      # values are the codes
+                                            ([0, 1, 2, 3, 4], (-1, 7)),     # some off the scale
+                                            ([1, 2, 3, 4, 5], (1, 6)),      # codes = value - 1
+                                            ([5, 4, 3, 2, 1], (0, 6))])     # declared in reverse
+def test_integer_shard_tables_equal_the_string_path(tmp_path, levels, values):
+    from metajudge.engine import joined_shard_table
+
+    rng = np.random.default_rng(len(levels) + values[1])
+    n = 700_000  # several blocks of rows
+    h = rng.integers(*values, n).astype(np.int8)
+    j = rng.integers(*values, n).astype(np.int16)
+    pd.DataFrame({"human": h, "judge": j}).to_parquet(tmp_path / "i.parquet")
+    pd.DataFrame({"human": h.astype(str), "judge": j.astype(str)}).to_parquet(tmp_path / "s.parquet")
+    sc = Scale("ordinal", levels=levels)
+    a = joined_shard_table(tmp_path / "i.parquet", reference="human", candidate="judge", scale=sc)
+    b = joined_shard_table(tmp_path / "s.parquet", reference="human", candidate="judge", scale=sc)
+    assert np.array_equal(a["table"], b["table"]) and a == {**b, "table": a["table"]}
+    pos = {v: i for i, v in enumerate(levels)}
+    ok = np.isin(h, levels) & np.isin(j, levels)
+    want = np.zeros((5, 5), dtype=np.int64)
+    np.add.at(want, (np.vectorize(pos.get)(h[ok]), np.vectorize(pos.get)(j[ok])), 1)
+    assert np.array_equal(a["table"], want) and a["left_out"] == int((~ok).sum())
