@@ -197,6 +197,9 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
             raise typer.BadParameter(f"unknown engine {engine!r}; use local or dask", param_hint="--engine")
         if scheduler and engine != "dask":
             raise typer.BadParameter("--scheduler needs --engine dask", param_hint="--scheduler")
+        if engine is not None and data_dir is not None:
+            raise typer.BadParameter("a registered gold set runs the full in-memory analysis; --engine is for "
+                                     "configs whose judges are large Parquet files or shards", param_hint="--engine")
         if data_dir is not None:
             from .goldsets import run_gold_set
 
@@ -210,6 +213,10 @@ def report(config: ConfigArg = None, output: Annotated[Path, typer.Option("--out
             from .engine import is_sharded, run_sharded
 
             if engine is not None or is_sharded(cfg):
+                if names is not None:
+                    raise typer.BadParameter("the count-table engine runs the leniency rows only; --probe needs "
+                                             "the full in-memory analysis (no --engine, judge paths that are "
+                                             "files)", param_hint="--probe")
                 import pyarrow as pa
 
                 # the system allocator gives freed Arrow buffers back at once (jemalloc keeps them a while):

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, ScaleError
 from .estimate import Estimate
 from .scales import Scale
 
@@ -51,7 +51,7 @@ def is_sharded(cfg: Any) -> bool:
     """Whether any judge of a config names a folder or a glob (Parquet shards) instead of one file."""
     for j in cfg.judges:
         p = _judge_path(cfg, j)
-        if p and (Path(p).is_dir() or any(ch in str(p) for ch in "*?[")):
+        if p and (Path(p).is_dir() or (not Path(p).exists() and any(ch in str(p) for ch in "*?["))):
             return True
     return False
 
@@ -139,9 +139,12 @@ def map_shards(fn: Callable[..., Any], paths: Sequence[Path], *, engine: str = "
     return list(out)
 
 
-def _read_columns(path: str | Path, columns: Sequence[str], dictionary: Sequence[str] | None = None) -> Any:
+def _read_columns(path: str | Path, columns: Sequence[str], dictionary: Sequence[str] | None = None,
+                  text: Sequence[str] = ()) -> Any:
     """Only ``columns`` of a Parquet, CSV/TSV or JSONL file, read by pyarrow with strings dictionary-encoded
-    (labels then cost one classification per distinct value, and a byte or two per row)."""
+    (labels then cost one classification per distinct value, and a byte or two per row). ``text`` columns of
+    a CSV are kept as text (ids such as "007"); CSV cells spelled as missing (empty, NA, N/A, ...) are null, as
+    pandas reads them."""
     import pyarrow as pa
 
     suffix = "".join(Path(str(path)).suffixes[-2:]).lower()
@@ -151,10 +154,11 @@ def _read_columns(path: str | Path, columns: Sequence[str], dictionary: Sequence
         if suffix.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz")):
             import pyarrow.csv as pcsv
 
+            types = {c: pa.dictionary(pa.int32(), pa.string()) for c in dict_cols}
+            types.update({c: pa.string() for c in text})
             t = pcsv.read_csv(str(path), parse_options=pcsv.ParseOptions(delimiter="\t" if ".tsv" in suffix else ","),
-                              convert_options=pcsv.ConvertOptions(
-                                  include_columns=cols, column_types={c: pa.dictionary(pa.int32(), pa.string())
-                                                                      for c in dict_cols}))
+                              convert_options=pcsv.ConvertOptions(include_columns=cols, column_types=types,
+                                                                  strings_can_be_null=True))
         elif suffix.endswith((".jsonl", ".ndjson")):
             import pyarrow.json as pjson
 
@@ -180,11 +184,11 @@ def _arrow_codes(scale: Scale, column: Any) -> tuple[np.ndarray, np.ndarray, np.
         # integer labels: a lookup table over the value range, no dictionary encoding
         vals = np.concatenate([ch.to_numpy() for ch in ca.chunks]) if ca.num_chunks > 1 else ca.chunk(0).to_numpy()
         lo, hi = int(vals.min()), int(vals.max())
-        if hi - lo < 1 << 16:
+        if hi - lo < 1 << 16 and -(1 << 62) < lo and hi < 1 << 62:
             uniq = np.arange(lo, hi + 1)
             uc, ubad = scale.classify(uniq.tolist())
             lut = np.where(np.isnan(uc), -1, uc).astype(np.int16)
-            off = vals.astype(np.int32) - lo if vals.dtype.itemsize < 4 or lo else vals
+            off = (vals.astype(np.int64) - lo).astype(np.intp)
             codes = lut[off]
             bad = ubad[off]
             return codes, np.zeros(len(codes), dtype=bool), bad
@@ -274,8 +278,10 @@ def _integer_pair_table(scale: Scale, ref: Any, cand: Any) -> dict[str, Any] | N
     if not len(r):
         return None
     lo, hi = int(min(r.min(), c.min())), int(max(r.max(), c.max()))
-    if hi - lo >= 1 << 16:
+    if hi - lo >= 1 << 16 or lo <= -(1 << 62) or hi >= 1 << 62:
         return None
+    if r.dtype.kind == "u" or c.dtype.kind == "u":
+        r, c = r.astype(np.int64), c.astype(np.int64)
     lut, bad = _integer_lut(scale, lo, hi)
     k = scale.n_levels
     out = np.zeros(k * k + 1, dtype=np.int64)
@@ -372,8 +378,8 @@ def _fast_columns(judge: Mapping[str, Any]) -> tuple[str, str] | None:
     a label column, no verdict extraction and nothing that needs the full reader."""
     cols = judge.get("columns") or {}
     item, label = cols.get("item", "item_id"), cols.get("label")
-    if (not isinstance(item, str) or not label or cols.get("text") or judge.get("extract")
-            or judge.get("dataset") or judge.get("unparseable") not in (None, "exclude")):
+    if (not isinstance(item, str) or not label or cols.get("text") or cols.get("order") or cols.get("repeat")
+            or judge.get("extract") or judge.get("dataset") or judge.get("unparseable") not in (None, "exclude")):
         return None
     return item, label
 
@@ -392,32 +398,82 @@ def judge_shard_cells(path: str | Path, *, judge: dict[str, Any], base_dir: str 
     sc = scale
     k = sc.n_levels
     fast = _fast_columns(judge) if Path(str(path)).suffix.lower() in (".parquet", ".csv", ".tsv", ".jsonl") else None
+    t = ids = None
     if fast is not None:
-        t = _read_columns(path, list(dict.fromkeys(fast)), dictionary=[fast[1]])
+        try:
+            t = _read_columns(path, list(dict.fromkeys(fast)), dictionary=[fast[1]], text=[fast[0]])
+            ids = _normalized_ids(t.column(fast[0]))
+        except InputError:
+            t = None  # e.g. JSONL with mixed types: the full reader copes or explains
+    if t is not None and ids is not None:
         codes, missing, bad = _arrow_codes(sc, t.column(fast[1]))
-        idx = _lookup(t.column(fast[0]), gold_items)
+        idx = _lookup(ids, gold_items)
         parse_ok = np.ones(len(idx), dtype=bool)
         n_rows = t.num_rows
+        dup = _first_seen_duplicates(idx, ids)
         absent = idx < 0
-        extra = sorted(set(pc.unique(pc.filter(_lookup_strings(t.column(fast[0])), pa.array(absent))).to_pylist())
-                       ) if absent.any() else []
+        extra = sorted(set(pc.unique(pc.filter(ids, pa.array(absent))).to_pylist())) if absent.any() else []
+        n_fallback = 0
     else:
         from .config import JudgeConfig
         from .io import load_judge
 
         jc = JudgeConfig.model_validate({**judge, "path": str(path)})
         df = load_judge(jc, base_dir)
-        codes, missing, bad = _codes(sc, df["label"].astype(object))
+        key = ["item_id"] + [c for c in ("order", "repeat") if c in df and df[c].notna().any()]
+        dup = df.duplicated(key, keep="first").to_numpy()
         parse_ok = df["parse_ok"].to_numpy(dtype=bool) if "parse_ok" in df else np.ones(len(df), dtype=bool)
+        labels = df["label"].astype(object).copy()
+        fb = jc.unparseable
+        n_fallback = 0
+        if fb != "exclude" and getattr(fb, "fallback", None) is not None:
+            labels[~parse_ok & ~dup] = fb.fallback
+            n_fallback = int((~parse_ok & ~dup).sum())
+            parse_ok = np.ones(len(df), dtype=bool)
+        codes, missing, bad = _codes(sc, labels)
+        if sc.kind == "pairwise" and jc.order_frame == "shown" and "order" in df:
+            # verdicts about the shown slots: a BA row's A is the item's B (as align does)
+            swap = (df["order"] == "BA").to_numpy() & (codes >= 0)
+            codes = np.where(swap, (sc.n_levels - 1) - codes, codes).astype(np.int16)
         idx = _lookup(df["item_id"].astype(str).to_numpy(dtype=object), gold_items)
         n_rows = len(df)
         extra = sorted(set(df.loc[idx < 0, "item_id"].astype(str)))
-    return _cells_from_rows(idx, codes, missing, bad, parse_ok, np.asarray(ref_codes), k, n_rows, extra)
+    parse_ok = parse_ok & ~dup
+    out = _cells_from_rows(idx, codes, missing & ~dup, bad & ~dup, parse_ok | dup, np.asarray(ref_codes), k, n_rows,
+                           extra, usable_mask=~dup)
+    out["duplicate_rows"] = int(dup.sum())
+    out["fallback_rows"] = n_fallback
+    out["unparseable"] += n_fallback  # counted as unparseable and scored as the fallback, as align does
+    return out
+
+
+def _first_seen_duplicates(idx: np.ndarray, ids: Any) -> np.ndarray:
+    """Rows whose item already occurred earlier in the shard (the first row of an item is kept, as align does;
+    rows outside the gold set are compared by id)."""
+    inside = idx >= 0
+    dup = np.zeros(len(idx), dtype=bool)
+    if inside.any():
+        pos = np.flatnonzero(inside)
+        _, first = np.unique(idx[inside], return_index=True)
+        d = np.ones(len(pos), dtype=bool)
+        d[first] = False
+        dup[pos[d]] = True
+    if (~inside).any():
+        import pyarrow as pa
+
+        outside = np.flatnonzero(~inside)
+        names = ids.take(pa.array(outside)).to_pylist()
+        seen: set[str] = set()
+        for p, name in zip(outside, names):
+            if name in seen:
+                dup[p] = True
+            seen.add(name)
+    return dup
 
 
 def _cells_from_rows(idx: np.ndarray, codes: np.ndarray, missing: np.ndarray, bad: np.ndarray,
                      parse_ok: np.ndarray, ref_codes: np.ndarray, k: int, n_rows: int,
-                     extra: list[str]) -> dict[str, Any]:
+                     extra: list[str], usable_mask: np.ndarray | None = None) -> dict[str, Any]:
     """Sparse per-item cell counts of one shard, built in blocks of rows so that memory stays a few bytes per
     row: sorted unique keys (gold item × K² + reference × K + judge code) with their counts (None: all 1), a
     bit mask of the gold items the shard names, and the rows left out by reason."""
@@ -435,6 +491,8 @@ def _cells_from_rows(idx: np.ndarray, codes: np.ndarray, missing: np.ndarray, ba
         r = np.full(len(i), -1, dtype=np.int16)
         r[ig] = ref_codes[i[ig]]
         usable = po & (c >= 0) & ig
+        if usable_mask is not None:
+            usable &= usable_mask[sl]
         ok = usable & (r >= 0)
         parts.append(i[ok].astype(key_dtype) * kk + r[ok].astype(key_dtype) * k + c[ok].astype(key_dtype))
         c_usable += int(usable.sum())
@@ -455,6 +513,27 @@ def _cells_from_rows(idx: np.ndarray, codes: np.ndarray, missing: np.ndarray, ba
     return {"keys": keys, "counts": counts, "rows": n_rows, "usable_rows": c_usable,
             "seen": np.packbits(seen), "n_gold": n_gold, "extra": extra, "unparseable": c_unparse,
             "missing_label": c_missing, "out_of_scale": c_bad, "reference_undefined": c_undef}
+
+
+def _normalized_ids(arr: Any) -> Any | None:
+    """Item ids as metajudge's readers write them (text stripped of surrounding blanks; integers as digits),
+    or ``None`` when that needs the full reader (floats, booleans, other types, or missing/empty ids, which
+    the full reader reports)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typ = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+    if pa.types.is_integer(typ):
+        out = _lookup_strings(arr)
+    elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        out = pc.utf8_trim_whitespace(_lookup_strings(arr))
+        if pa.types.is_large_string(out.type):
+            out = out.cast(pa.string())
+    else:
+        return None
+    if out.null_count or (len(out) and pc.any(pc.equal(pc.utf8_length(out), 0)).as_py()):
+        return None
+    return out
 
 
 def _lookup_strings(arr: Any) -> Any:
@@ -521,13 +600,15 @@ def _sorted_lookup(items: Any, distinct: Any, chunk: int = 1 << 20) -> np.ndarra
     return out
 
 
-def _rater_names(t: Any, cols: Any) -> list[str]:
-    """The annotator names of a gold file (["gold"] without a rater column)."""
+def _rater_names(t: Any, cols: Any, valid: np.ndarray) -> list[str]:
+    """The annotators with at least one label on the scale (["gold"] without a rater column)."""
     if not cols.rater:
-        return ["gold"]
+        return ["gold"] if valid.any() else []
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    return sorted(str(x) for x in pc.unique(_lookup_strings(t.column(cols.rater))).to_pylist() if x is not None)
+    names = pc.unique(pc.filter(_lookup_strings(t.column(cols.rater)), pa.array(valid))).to_pylist()
+    return sorted(str(x).strip() for x in names if x is not None)
 
 
 def _fast_gold(cfg: Any, scale: Scale) -> dict[str, Any] | None:
@@ -545,21 +626,25 @@ def _fast_gold(cfg: Any, scale: Scale) -> dict[str, Any] | None:
         return None
     names = [cols.item, cols.label] + ([cols.rater] if cols.rater else [])
     try:
-        t = _read_columns(path, list(dict.fromkeys(names)), dictionary=[cols.label] + ([cols.rater] if cols.rater else []))
+        t = _read_columns(path, list(dict.fromkeys(names)), dictionary=[cols.label] + ([cols.rater] if cols.rater else []),
+                          text=[cols.item] + ([cols.rater] if cols.rater else []))
     except InputError:
         return None  # a missing column: the full reader names the config key to fix
-    items_col = _lookup_strings(t.column(cols.item))
-    if items_col.null_count:
-        return None  # empty item ids: the full reader explains them
+    items_col = _normalized_ids(t.column(cols.item))
+    if items_col is None:
+        return None  # empty ids or ids that need the full reader (which explains them)
     gold_items, item_idx, order = _sorted_groups(items_col)
     del items_col
     n_items = len(gold_items)
     codes, missing, bad = _arrow_codes(scale, t.column(cols.label))
     aggregate = g.aggregate or ("median" if scale.kind == "ordinal" else "majority")
-    if item_idx is None and aggregate in ("median", "majority"):
+    if aggregate not in ("median", "majority"):
+        return None  # the full reader raises the right error
+    if item_idx is None:
         # one label per item (one annotator, or distinct items): the reference is that label
         ref = codes[order]
-        return {"items": gold_items, "ref": ref.astype(np.int16), "humans": _rater_names(t, cols), "n_undef": 0,
+        return {"items": gold_items, "ref": ref.astype(np.int16), "humans": _rater_names(t, cols, codes >= 0),
+                "n_undef": 0,
                 "aggregate": aggregate, "rows": t.num_rows, "out_of_scale": int(bad.sum()),
                 "missing_label": int(missing.sum()), "excluded_rows": int((codes < 0).sum()), "source": str(path),
                 "defined": int((ref >= 0).sum())}
@@ -568,11 +653,11 @@ def _fast_gold(cfg: Any, scale: Scale) -> dict[str, Any] | None:
         rcol = _lookup_strings(t.column(cols.rater))
         r = (rcol.combine_chunks() if hasattr(rcol, "combine_chunks") else rcol).dictionary_encode()
         rater_idx = r.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-        humans = sorted(str(x) for x in r.dictionary.to_pylist())
+        humans = _rater_names(t, cols, codes >= 0)
         n_r = len(r.dictionary) + 1
     else:
         rater_idx = np.zeros(len(item_idx), dtype=np.int64)
-        humans, n_r = ["gold"], 1
+        humans, n_r = (["gold"] if (codes >= 0).any() else []), 1
     pair = item_idx * n_r + rater_idx
     if len(_unique_counts(pair)[0]) != len(pair):
         return None  # duplicate (item, rater) rows: the full reader keeps the first and counts them
@@ -637,7 +722,7 @@ class _JudgeCells:
         from .metrics import bootstrap as B
 
         n, kk = self.n_items, self.k * self.k
-        if n < 256 or (self._counts() != np.round(self._counts())).any():
+        if n < 256 or kk > len(B._HASH_MULT) or (self._counts() != np.round(self._counts())).any():
             return B.compress_patterns(self.dense())
         if self.single:
             # every item's table is one unit cell: the patterns are the occupied unit vectors, in the order of
@@ -713,9 +798,9 @@ def _merge_cells(name: str, parts: Iterable[Mapping[str, Any]], k: int) -> _Judg
         row = np.cumsum(np.r_[True, change]) - 1
     del item, change
     count = None if single else (np.ones(len(cell)) if total is None else np.asarray(total, dtype=float))
-    counts = {key: int(sum(p[key] for p in parts)) for key in ("rows", "usable_rows", "unparseable",
-                                                               "missing_label", "out_of_scale",
-                                                               "reference_undefined")}
+    counts = {key: int(sum(p.get(key, 0) for p in parts)) for key in (
+        "rows", "usable_rows", "unparseable", "missing_label", "out_of_scale", "reference_undefined",
+        "duplicate_rows", "fallback_rows")}
     seen = np.zeros(parts[0]["n_gold"], dtype=bool) if parts else np.zeros(0, dtype=bool)
     for p in parts:
         seen |= np.unpackbits(p["seen"], count=p["n_gold"]).astype(bool)
@@ -746,6 +831,9 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
     from .results import Analysis
 
     scale = cfg.scale.to_scale()
+    if scale.categorical and scale.levels is None:
+        raise ConfigError(f"the sharded engines need the {scale.kind} scale's levels declared (scale.levels), "
+                          "because shards are coded where they are read, before all labels are seen.")
     if not scale.categorical:
         raise ConfigError("the sharded engines need a categorical scale (binary, nominal, ordinal or pairwise): "
                           "interval scores have no count table. Use the default analysis (no --engine).")
@@ -768,10 +856,13 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
         gold_sha = gold.attrs.get("sha256")
         g = gold.copy()
         g["item_id"] = g["item_id"].astype(str)
+        dup = g.duplicated(["item_id", "rater"], keep="first").to_numpy()  # the first row kept, as align does
         gcodes, gbad = scale.classify(g["label"])
         g["value"] = gcodes
-        g_ok = g[~np.isnan(gcodes)]
+        g_ok = g[~np.isnan(gcodes) & ~dup]
         aggregate = cfg.gold.aggregate or ("median" if scale.kind == "ordinal" else "majority")
+        if aggregate == "mean":
+            raise ScaleError("aggregate: mean needs an interval scale; use majority or median for categories.")
         ref, n_undef = aggregate_values(g_ok["value"], g_ok["item_id"], aggregate, scale)
         items = pd.Index(sorted(g["item_id"].unique()))
         ref = ref.reindex(items)
@@ -779,8 +870,9 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
         gold_items = pa.array(items.to_numpy(dtype=object), type=pa.string())
         humans = sorted(g_ok["rater"].astype(str).unique())
         n_gold_items, n_defined = len(items), int(ref.notna().sum())
-        gold_cov = {"rows": len(g), "out_of_scale": int(gbad.sum()),
-                    "missing_label": int((np.isnan(gcodes) & ~gbad).sum()), "excluded_rows": int(len(g) - len(g_ok))}
+        gold_cov = {"rows": len(g), "out_of_scale": int(gbad.sum()), "duplicate_rows": int(dup.sum()),
+                    "missing_label": int((np.isnan(gcodes) & ~gbad).sum()) + int(gold.attrs.get("missing_cells", 0) or 0),
+                    "excluded_rows": int(len(g) - len(g_ok))}
     ref_name = f"{aggregate}(humans)" if len(humans) > 1 else (humans[0] if humans else "gold")
     k = scale.n_levels
     names = list(cfg.metrics) if cfg.metrics else list(DEFAULT_TABLE_METRICS[scale.kind])
@@ -801,7 +893,8 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
     confusion: dict[str, pd.DataFrame] = {}
     coverage = [{"source": "gold", "kind": "gold", "path": gsrc, "rows": gold_cov["rows"], "items": n_gold_items,
                  "matched_items": n_defined, "missing_in_gold": 0, "missing_in_judge": 0,
-                 "duplicate_rows": 0, "unparseable": 0, "out_of_scale": gold_cov["out_of_scale"],
+                 "duplicate_rows": gold_cov.get("duplicate_rows", 0), "unparseable": 0,
+                 "out_of_scale": gold_cov["out_of_scale"],
                  "missing_label": gold_cov["missing_label"], "excluded_rows": gold_cov["excluded_rows"],
                  "fallback_rows": 0, "reference_undefined": n_gold_items - n_defined}]
     inputs = {gsrc: gold_sha}
@@ -829,10 +922,10 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
         coverage.append({"source": j.name, "kind": "judge", "path": f"{len(shard_lists[j.name])} Parquet shard(s)",
                          "rows": c["rows"], "items": c["items_seen"] + c["missing_in_gold"],
                          "matched_items": n_items, "missing_in_gold": c["missing_in_gold"],
-                         "missing_in_judge": n_gold_items - c["items_seen"], "duplicate_rows": 0,
+                         "missing_in_judge": n_gold_items - c["items_seen"], "duplicate_rows": c["duplicate_rows"],
                          "unparseable": c["unparseable"], "out_of_scale": c["out_of_scale"],
                          "missing_label": c["missing_label"],
-                         "excluded_rows": c["rows"] - c["usable_rows"], "fallback_rows": 0,
+                         "excluded_rows": c["rows"] - c["usable_rows"], "fallback_rows": c["fallback_rows"],
                          "reference_undefined": 0})
         if scale.kind in ("ordinal", "binary") and n_items:
             lenient.append(_leniency_from_cells(j.name, jc, scale, ref_name, cl))
@@ -848,8 +941,8 @@ def run_sharded(cfg: Any, *, engine: str = "local", client: Any = None, schedule
     notes = [f"sharded count-table engine ({engine}): every judge's shards were reduced to per-item count tables "
              "where they were read and summed; the human ceiling, slices, paired judge comparisons and the "
              "position, length and self-preference probes need every row and are not computed on this path "
-             "(run without --engine on data that fits in memory for them); duplicate rows are not looked for "
-             "across shards, and unparseable outputs are left out (counted)"]
+             "(run without --engine on data that fits in memory for them); duplicate rows are found within "
+             "each shard (the first kept, as the in-memory analysis does), not across shards"]
     if n_undef:
         notes.append(f"{n_undef} item(s) have no {aggregate} human label (a tie among annotators) and are left out")
     prov = {"versions": versions(), "inputs": inputs, "seed": seed, "n_resamples": n_res, "confidence_level": cl,

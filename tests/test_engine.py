@@ -256,3 +256,97 @@ def test_integer_shard_tables_equal_the_string_path(tmp_path, levels, values):
     want = np.zeros((5, 5), dtype=np.int64)
     np.add.at(want, (np.vectorize(pos.get)(h[ok]), np.vectorize(pos.get)(j[ok])), 1)
     assert np.array_equal(a["table"], want) and a["left_out"] == int((~ok).sum())
+
+
+# ---------------------------------------------------------------- the engine reads data as the in-memory path does
+COV_KEYS = ["rows", "items", "matched_items", "missing_in_gold", "missing_in_judge", "duplicate_rows",
+            "unparseable", "out_of_scale", "missing_label", "excluded_rows", "reference_undefined", "fallback_rows"]
+
+
+def _same_as_in_memory(cfgd):
+    a = run_sharded(config_from_dict(cfgd), engine="local")
+    b = mj.run(config_from_dict(cfgd), probes=[])
+    for j in [x["name"] for x in cfgd["judges"]]:
+        got = _cols(a.results[(a.results["section"] == "agreement") & (a.results["judge"] == j)])
+        want = _cols(b.results[(b.results["section"] == "agreement") & (b.results["slice"] == "all")
+                               & (b.results["judge"] == j) & (b.results["level"] == "item")
+                               & b.results["metric"].isin(got["metric"])])
+        pd.testing.assert_frame_equal(got, want)
+        assert (a.results.loc[a.results["section"] == "agreement", "reference"].iloc[0]
+                == b.results.loc[b.results["section"] == "agreement", "reference"].iloc[0])
+    ca = a.coverage.set_index("source")[COV_KEYS].astype(int)
+    cb = b.coverage.set_index("source").loc[ca.index, COV_KEYS].astype(int)
+    pd.testing.assert_frame_equal(ca, cb)
+
+
+def _scenario(tmp_path, name):
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    n = 400
+    items = [f"i{i:03d}" for i in range(n)]
+    h = rng.integers(1, 6, n)
+    j = np.clip(h + rng.integers(-1, 2, n), 1, 5)
+    gold = {"path": str(tmp_path / "gold.parquet"), "columns": {"item": "item", "label": "label", "rater": None}}
+    judge = {"name": "j", "path": str(tmp_path / "judge.parquet"), "columns": {"item": "item", "label": "label"}}
+    scale = {"kind": "ordinal", "levels": LEVELS}
+    pd.DataFrame({"item": items, "label": h}).to_parquet(tmp_path / "gold.parquet")
+    jdf = pd.DataFrame({"item": items, "label": j.astype(str)})
+    if name == "duplicate judge rows":          # kept: the first row of an item
+        jdf = pd.concat([jdf, jdf.iloc[:50].assign(label="1")], ignore_index=True)
+    elif name == "duplicate gold rows":
+        pd.DataFrame({"item": items + items[:40], "rater": ["a"] * n + ["a"] * 40,
+                      "label": np.r_[h, np.ones(40, int)]}).to_parquet(tmp_path / "gold.parquet")
+        gold["columns"]["rater"] = "rater"
+    elif name == "csv ids and missing spellings":  # "007"-style ids stay text; NA / N/A are missing labels
+        ids = [f"{i:04d}" for i in range(n)]
+        lab = h.astype(object)
+        lab[:10] = "NA"
+        lab[10:15] = "N/A"
+        pd.DataFrame({"item": ids, "label": lab}).to_csv(tmp_path / "gold.csv", index=False)
+        gold["path"] = str(tmp_path / "gold.csv")
+        jdf = pd.DataFrame({"item": [f" {x} " for x in ids], "label": j.astype(str)})  # blanks around ids
+    elif name == "pairwise shown order":
+        scale = {"kind": "pairwise"}
+        lv = np.array(["A", "tie", "B"])
+        g = rng.integers(0, 3, n)
+        order = rng.choice(["AB", "BA"], n)
+        shown = np.where(order == "BA", 2 - g, g)
+        pd.DataFrame({"item": items, "label": lv[g]}).to_parquet(tmp_path / "gold.parquet")
+        jdf = pd.DataFrame({"item": items, "label": lv[shown], "order": order})
+        judge.update(order_frame="shown", columns={"item": "item", "label": "label", "order": "order"})
+    elif name == "extracted verdicts with a fallback":
+        text = np.array([f"Rating: {v}" for v in j], dtype=object)
+        text[:30] = "I cannot rate this."
+        jdf = pd.DataFrame({"item": items, "out": text})
+        judge.update(columns={"item": "item", "text": "out"}, extract="rating", unparseable={"fallback": 3})
+    elif name == "wide gold with empty cells":
+        a1, a2 = h.astype(float), np.clip(h + 1, 1, 5).astype(float)
+        a2[:20] = np.nan
+        pd.DataFrame({"item": items, "a1": a1, "a2": a2}).to_parquet(tmp_path / "gold.parquet")
+        gold = {"path": str(tmp_path / "gold.parquet"), "layout": "wide", "raters": ["a1", "a2"],
+                "columns": {"item": "item"}}
+    jdf.to_parquet(tmp_path / "judge.parquet")
+    return {"scale": scale, "gold": gold, "judges": [judge], "bootstrap": {"n_resamples": 150, "seed": 5}}
+
+
+@pytest.mark.parametrize("name", ["duplicate judge rows", "duplicate gold rows", "csv ids and missing spellings",
+                                  "pairwise shown order", "extracted verdicts with a fallback",
+                                  "wide gold with empty cells"])
+def test_engine_reads_like_the_in_memory_analysis(tmp_path, name):
+    _same_as_in_memory(_scenario(tmp_path, name))
+
+
+def test_engine_refuses_what_it_cannot_do_like_the_in_memory_path(tmp_path):
+    from metajudge.errors import ScaleError
+
+    cfgd = _scenario(tmp_path, "plain")
+    cfgd["gold"]["aggregate"] = "mean"
+    with pytest.raises(ScaleError, match="mean needs an interval scale"):
+        run_sharded(config_from_dict(cfgd), engine="local")
+    cfgd = _scenario(tmp_path, "plain")
+    cfgd["scale"] = {"kind": "nominal"}
+    with pytest.raises(MetajudgeError, match="levels declared"):
+        run_sharded(config_from_dict(cfgd), engine="local")
+    odd = tmp_path / "proj [v2]"  # a folder name with glob characters is not a glob
+    odd.mkdir()
+    cfgd = _scenario(odd, "plain")
+    assert not is_sharded(config_from_dict(cfgd))

@@ -12,7 +12,7 @@ alphabetically first model of the pair in every row, human or GPT-4, and a vote 
 among annotators leave the item without a reference, counted). GPT-4's ``tie (inconsistent)`` is a tie by
 default, as the paper counts it (option ``inconsistent=exclude`` leaves those verdicts out, counted).
 
-The data directory holds either ``human.parquet`` and ``gpt4_pair.parquet`` (one file per split, e.g. written
+The data directory holds either ``human.parquet`` and ``gpt4_pair.parquet`` (or ``.jsonl``; one file per split, e.g. written
 by ``datasets``' ``to_parquet``), or a ``datasets`` folder saved with ``save_to_disk`` (a DatasetDict with both
 splits). With ``data_dir="hub"`` the adapter loads the hub name ``lmsys/mt_bench_human_judgments`` (needs the
 network, or a populated Hugging Face cache).
@@ -37,13 +37,13 @@ WINNERS = {"model_a", "model_b", "tie", "tie (inconsistent)"}
 
 
 def _split_files(folder: Path) -> dict[str, Any]:
-    """Find the two splits under ``folder``: parquet/jsonl/csv files named after the split, or a save_to_disk
+    """Find the two splits under ``folder``: parquet/jsonl files named after the split, or a save_to_disk
     DatasetDict (a ``dataset_dict.json`` beside one folder per split)."""
     if (folder / "dataset_dict.json").is_file():
         return {s: folder / s for s in SPLITS}
     out: dict[str, Any] = {}
     for s in SPLITS:
-        for ext in (".parquet", ".jsonl", ".json", ".csv"):
+        for ext in (".parquet", ".jsonl", ".json"):  # not CSV: the conversations are lists
             p = folder / f"{s}{ext}"
             if p.is_file():
                 out[s] = p
@@ -141,7 +141,6 @@ def frames(human: pd.DataFrame, gpt4: pd.DataFrame, *, inconsistent: str = "tie"
         counts["inconsistent_as_tie"] = int((j["winner"].astype(str) == "tie (inconsistent)").sum())
     attrs = ["generator_a", "generator_b", "length_a", "length_b", "turn_slice"]
     gold = h[["item_id", "judge", "label", *attrs]].rename(columns={"judge": "rater"}).reset_index(drop=True)
-    # item attributes of items only GPT-4 judged come from its rows (the gold rows carry them for the rest)
     return gold, j.reset_index(drop=True), counts
 
 
@@ -159,7 +158,7 @@ def load(folder: Path | str, *, inconsistent: str = "tie", turn: str = "all") ->
         missing = [s for s in SPLITS if s not in found]
         if missing:
             raise GoldSetError(f"MT-Bench human judgments: no split {missing} in {str(folder)!r}. Give a folder "
-                               "holding human.parquet and gpt4_pair.parquet (or .jsonl/.csv), the hub's "
+                               "holding human.parquet and gpt4_pair.parquet (or .jsonl), the hub's "
                                "data/<split>-*.parquet files, or a datasets save_to_disk folder.")
         splits = {s: _read_split(found[s], s) for s in SPLITS}
         rel = sorted({str(p.relative_to(folder)) for p in found.values()})
@@ -202,7 +201,7 @@ SPEC = register(GoldSetSpec(
     scale="pairwise A / tie / B (A = alphabetically first model of the pair)",
     options={"inconsistent": "tie (default, as the paper) or exclude: GPT-4 verdicts that flipped between orders",
              "turn": "all (default), 1 or 2"},
-    layout_note="human.parquet + gpt4_pair.parquet (any of .parquet/.jsonl/.csv), the hub's data/ parquet files, "
+    layout_note="human.parquet + gpt4_pair.parquet (or .jsonl), the hub's data/ parquet files, "
                 "or a datasets save_to_disk folder; data_dir 'hub' loads the hub name",
     loader=load,
     hub_id=HUB_ID,
