@@ -453,11 +453,21 @@ def _first_seen_duplicates(idx: np.ndarray, ids: Any) -> np.ndarray:
     inside = idx >= 0
     dup = np.zeros(len(idx), dtype=bool)
     if inside.any():
-        pos = np.flatnonzero(inside)
-        _, first = np.unique(idx[inside], return_index=True)
-        d = np.ones(len(pos), dtype=bool)
-        d[first] = False
-        dup[pos[d]] = True
+        # block by block against a mask of the gold items met so far: memory stays a byte per gold item
+        met = np.zeros(int(idx.max()) + 1, dtype=bool)
+        step = 1 << 20
+        for start in range(0, len(idx), step):
+            i = idx[start:start + step]
+            pos = np.flatnonzero(i >= 0)
+            if not pos.size:
+                continue
+            iv = i[pos]
+            _, first = np.unique(iv, return_index=True)
+            d = np.ones(len(pos), dtype=bool)
+            d[first] = False          # later rows of an item within the block
+            d |= met[iv]              # rows of an item met in an earlier block
+            dup[start + pos[d]] = True
+            met[iv] = True
     if (~inside).any():
         import pyarrow as pa
 
@@ -526,12 +536,14 @@ def _normalized_ids(arr: Any) -> Any | None:
     if pa.types.is_integer(typ):
         out = _lookup_strings(arr)
     elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        out = pc.utf8_trim_whitespace(_lookup_strings(arr))
+        out = _lookup_strings(arr)
         if pa.types.is_large_string(out.type):
             out = out.cast(pa.string())
+        if len(out) and pc.any(pc.match_substring_regex(out, r"^\s|\s$")).as_py():
+            out = pc.utf8_trim_whitespace(out)  # a copy, only when some id has blanks around it
     else:
         return None
-    if out.null_count or (len(out) and pc.any(pc.equal(pc.utf8_length(out), 0)).as_py()):
+    if out.null_count or (len(out) and pc.any(pc.equal(out, "")).as_py()):
         return None
     return out
 
