@@ -31,7 +31,8 @@ order, and the annotators' rankings keep much of it: see the data card), ``alway
 Writes to OUTDIR (default ``reports/analyses/cobbler/``):
 
 - ``table.csv`` / ``table.tex``: one row per evaluator, the human ceiling and the baselines; columns
-  ``rater, kind, n_items, tie_rate, percent_agreement, cohen_kappa, cohen_kappa_ci_low, cohen_kappa_ci_high,
+  ``rater, kind, n_items, n_majority (items with a 6-annotator majority: what percent_agreement and cohen_kappa
+  use), tie_rate, percent_agreement, cohen_kappa, cohen_kappa_ci_low, cohen_kappa_ci_high,
   loao_percent_agreement, loao_cohen_kappa, loao_cohen_kappa_ci_low, loao_cohen_kappa_ci_high,
   kendall_tau_group, loao_kendall_tau_group, loao_kendall_tau_group_ci_low, loao_kendall_tau_group_ci_high,
   rbo, rbo_published, note``.
@@ -69,7 +70,8 @@ FIGURE5 = {"vicuna": 0.524, "baize": 0.11, "koala": 0.509, "wizardlm": 0.223, "c
 ABSTRACT_RBO = 0.496
 LIST_ORDER = ("vicuna", "baize", "koala", "wizardlm", "chatgpt", "instructgpt", "gpt4", "cohere", "dolly",
               "openassist", "redpajama", "mpt", "alpaca", "falcon", "llama")
-TABLE_COLUMNS = ["rater", "kind", "n_items", "tie_rate", "percent_agreement", "cohen_kappa", "cohen_kappa_ci_low",
+TABLE_COLUMNS = ["rater", "kind", "n_items", "n_majority", "tie_rate", "percent_agreement", "cohen_kappa",
+                 "cohen_kappa_ci_low",
                  "cohen_kappa_ci_high", "loao_percent_agreement", "loao_cohen_kappa", "loao_cohen_kappa_ci_low",
                  "loao_cohen_kappa_ci_high", "kendall_tau_group", "loao_kendall_tau_group",
                  "loao_kendall_tau_group_ci_low", "loao_kendall_tau_group_ci_high", "rbo", "rbo_published", "note"]
@@ -208,6 +210,7 @@ def pairwise_agreement(pv: _Pairs, *, cluster: str, n_resamples: int, seed: int)
         if name != "human_ceiling":
             c = cands[name]
             row["n_items"] = int((~np.isnan(c)).sum())
+            row["n_majority"] = int((~np.isnan(c) & ~np.isnan(full)).sum())  # 3-3 splits have no majority
             row["tie_rate"] = float(np.mean(c == TIE))
             row["percent_agreement"], _ = metric("percent_agreement", (name, "all"))
             row["cohen_kappa"], rk = metric("cohen_kappa", (name, "all"))
@@ -215,6 +218,7 @@ def pairwise_agreement(pv: _Pairs, *, cluster: str, n_resamples: int, seed: int)
                 percentile_interval(rk, 0.95) if len(rk) else (np.nan, np.nan, 0))
         else:
             row["n_items"] = len(pv.items)
+            row["n_majority"] = int((~np.isnan(full)).sum())
             row["tie_rate"] = float(np.mean(pv.h == TIE))
         for m, col in (("percent_agreement", "loao_percent_agreement"), ("cohen_kappa", "loao_cohen_kappa")):
             pts, rps = zip(*[metric(m, (name, h)) for h in range(nh)])

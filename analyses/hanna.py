@@ -33,9 +33,8 @@ Outputs in OUTDIR (default ``reports/analyses/hanna/``):
 
 System-level rank correlations need ties handled exactly: two sources can have the same mean in exact
 arithmetic (complexity: BertGeneration and RoBERTa both 347/144) while their float sums differ in the last
-bit. ``paper_tables.csv`` rounds the per-system means to 12 decimals before ranking, so such means tie;
-metajudge's system-level Spearman/Kendall (``agreement.csv``, ``probes.csv``) rank the float sums, and those rows
-carry a note where an exact tie exists.
+bit. ``paper_tables.csv`` and metajudge's system-level Spearman/Kendall (``agreement.csv``, ``probes.csv``) both
+round the per-system means to 12 decimals before ranking, so such means tie (the two agree on every row).
 
 Conventions that differ from metajudge's defaults (named options): ``--out-of-range exclude`` (default) leaves
 out LLM cells outside [1, 5] (means that include failed answers scored -1), counted in the notes;
@@ -85,10 +84,6 @@ def agreement_rows(a, criterion: str, tied: dict[tuple[str, str], str] | None = 
                 hc = ceil[(ceil["judge"] == "human_ceiling") & (ceil["metric"] == r.metric)]
             jl = ceil[(ceil["judge"] == r.judge) & (ceil["metric"] == r.metric)]
         note = str(r.note or "")
-        if r.level == "system" and r.metric in ("spearman", "kendall_tau") and (criterion, r.judge) in (tied or {}):
-            note = "; ".join(x for x in (note, f"two or more sources have equal {tied[(criterion, r.judge)]} means "
-                                               "in exact arithmetic; ranked from float sums they may not tie: the "
-                                               "tie-aware value is in paper_tables.csv (table=system)") if x)
         if hc.empty:
             note = "; ".join(x for x in (note, "human ceiling NaN: the leave-one-annotator-out ceiling is computed "
                                                "for Pearson and Spearman at dataset level") if x)

@@ -167,13 +167,23 @@ def test_options(realdata, raw):
         res = position_probe(g.table, n_resamples=0, rng=0)
         pc[name] = [r_["estimate"] for r_ in res.rows if r_["metric"] == "position_consistency"][0]
     assert pc["exclude"] > pc["stored"] + 0.1
+    # rating_ties=tie: equal scores are a tie in both orders (METRICS.md trap 10); unscored pairs unparseable
+    tie = llmbar.load(realdata / "llmbar", evaluator="GPT-4", strategy="Rating", rating_ties="tie")
+    g4 = (r["evaluator"] == "GPT-4") & (r["strategy"] == "Rating")
+    rows = tie.table.rows("GPT-4/Rating")
+    n_tied = int(((s1 == s2) & g4).sum())
+    assert int((rows["label"] == "tie").sum()) == 2 * n_tied > 0
+    assert tie.table.coverage.set_index("source").loc["GPT-4/Rating", "unparseable"] == 2 * int(
+        ((s1.isna() | s2.isna()) & g4).sum())
+    res = position_probe(tie.table, n_resamples=0, rng=0)
+    assert [r_["estimate"] for r_ in res.rows if r_["metric"] == "position_consistency"][0] > pc["stored"]
 
 
 @pytest.mark.parametrize("options, match", [
     ({"subset": "Nope"}, "subset"),
     ({"evaluator": "GPT-5"}, "evaluator"),
     ({"strategy": "Vanilla_3shot"}, "strategy"),
-    ({"rating_ties": "tie"}, "rating_ties"),
+    ({"rating_ties": "ties"}, "rating_ties"),
     ({"subset": "casestudy", "strategy": "Vanilla_NoRules"}, "no judgments"),
 ])
 def test_bad_options(realdata, options, match):

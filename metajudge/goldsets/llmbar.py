@@ -216,6 +216,15 @@ def frames(instances: pd.DataFrame, judgments: pd.DataFrame, *, rating_ties: str
         t = np.where(special, None, t)
         raw_f = np.where(special, why + " (" + sc + "): authors' tie-break verdict left out", raw_f)
         raw_t = np.where(special, why + " (" + sc + "): authors' tie-break verdict left out", raw_t)
+    if rating_ties == "tie":
+        # equal scores are a tie (METRICS.md trap 10); a non-integer score has no verdict (counted)
+        sc = "score_1=" + d["score_1"].astype(str) + ", score_2=" + d["score_2"].astype(str)
+        f = np.where(tied, "tie", np.where(bad, None, f))
+        t = np.where(tied, "tie", np.where(bad, None, t))
+        raw_f = np.where(tied, "scores tied (" + sc + "): a tie", np.where(bad, "scores not integers (" + sc + ")",
+                                                                          raw_f))
+        raw_t = np.where(tied, "scores tied (" + sc + "): a tie", np.where(bad, "scores not integers (" + sc + ")",
+                                                                          raw_t))
     nf = pd.isna(pd.Series(f, dtype=object)).to_numpy()
     nt = pd.isna(pd.Series(t, dtype=object)).to_numpy()
     counts["null_verdicts"] = int(nf.sum() + nt.sum())
@@ -227,7 +236,7 @@ def frames(instances: pd.DataFrame, judgments: pd.DataFrame, *, rating_ties: str
         "judge": np.concatenate([judge, judge]),
         "item_id": np.concatenate([d["item_id"].to_numpy(), d["item_id"].to_numpy()]),
         "order": ["AB"] * len(d) + ["BA"] * len(d),
-        "label": pd.Series(np.concatenate([f, t]), dtype=object).map(VERDICT).to_numpy(dtype=object),
+        "label": pd.Series(np.concatenate([f, t]), dtype=object).map({**VERDICT, "tie": "tie"}).to_numpy(dtype=object),
         "raw": np.concatenate([raw_f, raw_t]),
     })
     long["parse_ok"] = long["label"].notna()
@@ -247,8 +256,8 @@ def frames(instances: pd.DataFrame, judgments: pd.DataFrame, *, rating_ties: str
 def load(folder: Path | str, *, subset: str = "LLMBar", evaluator: str = "all",
          strategy: str = ",".join(DEFAULT_STRATEGIES), rating_ties: str = "stored") -> GoldSet:
     """Read LLMBar from ``folder`` (the ``llmbar`` folder of SOURCE.md) and align it (module docstring)."""
-    if rating_ties not in ("stored", "exclude"):
-        raise GoldSetError(f"LLMBar option rating_ties must be stored or exclude, not {rating_ties!r}.")
+    if rating_ties not in ("stored", "exclude", "tie"):
+        raise GoldSetError(f"LLMBar option rating_ties must be stored, exclude or tie, not {rating_ties!r}.")
     folder = Path(folder)
     judgments = read_judgments(folder)
     d, subs, notes = select(judgments, subset=subset, evaluator=evaluator, strategy=strategy)
@@ -272,14 +281,16 @@ def load(folder: Path | str, *, subset: str = "LLMBar", evaluator: str = "all",
             "counted as unparseable and left out (the paper counts a null as a wrong verdict and two nulls as "
             "agreeing positions: analyses/llmbar.py --convention authors)")
     if counts["rating_rows"]:
-        what = ("kept as stored (rating_ties=stored), so each tied pair has one right and one wrong verdict "
-                "and counts as position-inconsistent" if rating_ties == "stored"
-                else "left out as unparseable (rating_ties=exclude)")
+        what = {"stored": "kept as stored (rating_ties=stored), so each tied pair has one right and one wrong "
+                          "verdict and counts as position-inconsistent",
+                "exclude": "left out as unparseable (rating_ties=exclude)",
+                "tie": "read as ties in both orders (rating_ties=tie; the non-integer ones are unparseable)"
+                }[rating_ties]
         notes.append(
             f"Rating strategies ({counts['rating_rows']:,} pairs): {counts['rating_tied']} pair(s) with equal "
             f"scores and {counts['rating_unscored']} with a non-integer score get the authors' tie-break verdicts "
             f"(output_2 for swap=False, output_1 for swap=True, or the reverse when unscored); {what}")
-    table = align(gold, judges, Scale("pairwise", ties=False), order_frame={j: "item" for j in judges},
+    table = align(gold, judges, Scale("pairwise", ties=rating_ties == "tie"), order_frame={j: "item" for j in judges},
                   slices=["subset"], sources={"gold": "LLMBar datasets/*/dataset.json",
                                               **{j: f"LLMBar judgments.parquet ({j})" for j in judges}})
     return GoldSet(name="llmbar", table=table, files=file_hashes(folder, FILES), notes=notes,
@@ -307,8 +318,9 @@ SPEC = register(GoldSetSpec(
         "evaluator": "all (default) or names separated by commas: " + ", ".join(EVALUATORS),
         "strategy": f"{','.join(DEFAULT_STRATEGIES)} (default: the paper's Vanilla and Rules+Metrics+Reference), "
                     "all, or names separated by commas: " + ", ".join(STRATEGIES),
-        "rating_ties": "stored (default, as the paper) or exclude: Rating-strategy verdicts set by the authors' "
-                       "tie-break for equal or non-integer scores",
+        "rating_ties": "stored (default, as the paper), exclude, or tie (equal scores read as a tie, METRICS.md "
+                       "trap 10): Rating-strategy verdicts set by the authors' tie-break for equal or non-integer "
+                       "scores",
     },
     layout_note="judgments.parquet is one row per (subset, evaluator, strategy, instance) reduced from every "
                 "result.json (final verdict per order; completions kept, prompts dropped); datasets/ holds the "
