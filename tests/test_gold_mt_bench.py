@@ -152,6 +152,22 @@ def test_parquet_agreement_matches_independent_oracle(parquet_dir, splits):
     assert attrs.loc[key, "length_a"] == len(answers[row.turn - 1])
 
 
+def test_without_a_folder_the_hub_is_tried_and_offline_says_what_to_do(tmp_path, monkeypatch):
+    """No data directory: the hub name is loaded when online; offline (as here) a clear error names the local
+    alternatives."""
+    datasets = pytest.importorskip("datasets")
+    asked = []
+
+    def offline(name, *a, **k):  # what load_dataset does without a network, without waiting for timeouts
+        asked.append(name)
+        raise ConnectionError("Couldn't reach the Hugging Face Hub (offline)")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(GoldSetError, match=r"could not load lmsys/mt_bench_human_judgments.*save_to_disk"):
+        load_gold_set("mt_bench_human", None)
+    assert asked == ["lmsys/mt_bench_human_judgments"]
+
+
 def test_datasets_folder_gives_the_same_numbers(tmp_path, parquet_dir, splits):
     datasets = pytest.importorskip("datasets")
     import os
@@ -177,7 +193,7 @@ def test_missing_split_and_bad_option(tmp_path, parquet_dir):
     with pytest.raises(GoldSetError, match="has no option 'dimension'"):
         load_gold_set("mt_bench_human", parquet_dir, dimension="x")
     with pytest.raises(GoldSetError, match="needs its data directory"):
-        load_gold_set("mt_bench_human", None)
+        load_gold_set("llmbar", None)  # a set without a hub copy needs its folder
     bad = tmp_path / "bad"
     bad.mkdir()
     pd.DataFrame({"question_id": [1]}).to_parquet(bad / "human.parquet")

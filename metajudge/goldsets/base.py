@@ -113,6 +113,8 @@ def get_spec(name: str) -> GoldSetSpec:
 
 def resolve_dir(spec: GoldSetSpec, data_dir: str | Path | None) -> Path:
     """The folder holding ``spec.files``: ``data_dir`` itself or ``data_dir/spec.folder``."""
+    if (data_dir is None or str(data_dir) == "") and spec.hub_id:
+        return Path("hub")  # a set published on the Hugging Face hub: loaded by name when online
     if data_dir is None or str(data_dir) == "":
         raise GoldSetError(f"gold set {spec.name!r} needs its data directory: give --data-dir DIR (the folder "
                            f"holding {', '.join(spec.files)}, or a folder holding {spec.folder}/). The data is "
