@@ -18,15 +18,33 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def parser(study: str, doc: str | None) -> argparse.ArgumentParser:
-    """The standard arguments: ``--data-dir`` (required), ``-o/--output`` (default reports/analyses/<study>/)."""
+def parser(study: str, doc: str | None, *, bootstrap: bool = False) -> argparse.ArgumentParser:
+    """The standard arguments: ``--data-dir`` (required), ``-o/--output`` (default reports/analyses/<study>/),
+    and with ``bootstrap`` ``--n-resamples`` (default 1000) and ``--seed`` (default 0)."""
     first = (doc or study).strip().splitlines()[0]
     ap = argparse.ArgumentParser(prog=f"analyses/{study}.py", description=first)
     ap.add_argument("--data-dir", type=Path, required=True,
                     help="folder holding the study's files (or a folder holding it under its usual name)")
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "reports" / "analyses" / study,
                     help=f"output folder (default reports/analyses/{study}/)")
+    if bootstrap:
+        ap.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+        ap.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     return ap
+
+
+def data_folder(spec: Any, data_dir: Path) -> Path | None:
+    """The study's folder under ``data_dir`` (see :func:`metajudge.goldsets.resolve_dir`), or ``None`` after
+    printing why it is not there (the script then exits with 2)."""
+    import sys
+
+    from metajudge.goldsets import GoldSetError, resolve_dir
+
+    try:
+        return resolve_dir(spec, data_dir)
+    except GoldSetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
 
 
 def write_csv(df: pd.DataFrame, path: Path, float_format: str = "%.10g") -> Path:

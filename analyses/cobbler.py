@@ -319,9 +319,7 @@ def _figure(table: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser(STUDY, __doc__)
-    ap.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    ap.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    ap = parser(STUDY, __doc__, bootstrap=True)
     ap.add_argument("--release", choices=["original", "new"], default="original",
                     help="original (15 systems, default) or new (13 systems)")
     ap.add_argument("--cluster", choices=["instruction", "pair"], default="instruction",

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import parser, save, write_csv, write_latex  # noqa: E402
+from _common import data_folder, parser, save, write_csv, write_latex  # noqa: E402
 
 STUDY = "hanna"
 CRITERIA = ("relevance", "coherence", "empathy", "surprise", "engagement", "complexity")
@@ -229,21 +229,17 @@ def _latex(agree: pd.DataFrame, paper: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser(STUDY, __doc__)
+    ap = parser(STUDY, __doc__, bootstrap=True)
     ap.add_argument("--criterion", action="append", choices=CRITERIA,
                     help="a criterion to analyse (repeatable; default: all six)")
-    ap.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-of-range", choices=["exclude", "keep"], default="exclude",
                     help="LLM cells outside [1, 5]: left out (default) or kept as published")
     args = ap.parse_args(argv)
-    from metajudge.goldsets import GoldSetError, resolve_dir, run_gold_set
+    from metajudge.goldsets import run_gold_set
     from metajudge.goldsets.hanna import SPEC  # importing the adapter registers the gold set
 
-    try:
-        folder = resolve_dir(SPEC, args.data_dir)
-    except GoldSetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    folder = data_folder(SPEC, args.data_dir)
+    if folder is None:
         return 2
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

@@ -116,12 +116,10 @@ def figure(table: pd.DataFrame, pairs: pd.DataFrame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser(STUDY, __doc__)
+    ap = parser(STUDY, __doc__, bootstrap=True)
     ap.add_argument("--missing-mirror", choices=["exclude", "consistent"], default="exclude",
                     help="convention for position_consistency / preference_fairness (default exclude, METRICS.md); "
                          "rate_authors always uses the authors' convention (consistent)")
-    ap.add_argument("--n-resamples", type=int, default=1000, help="bootstrap replicates for the intervals")
-    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     out: Path = args.output
     out.mkdir(parents=True, exist_ok=True)

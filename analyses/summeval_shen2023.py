@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import parser, save, write_csv, write_latex  # noqa: E402
+from _common import data_folder, parser, save, write_csv, write_latex  # noqa: E402
 
 STUDY = "summeval_shen2023"
 DIMENSIONS = ("coherence", "consistency", "fluency", "relevance")
@@ -261,24 +261,20 @@ def _latex(agree: pd.DataFrame, out: Path, annotators: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser(STUDY, __doc__)
+    ap = parser(STUDY, __doc__, bootstrap=True)
     ap.add_argument("--annotators", choices=["expert", "crowd"], default="expert",
                     help="the human side: 3 experts (default) or 5 crowd workers")
     ap.add_argument("--dimension", action="append", choices=DIMENSIONS,
                     help="a dimension to analyse (repeatable; default: all four)")
-    ap.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--unparseable", choices=["exclude", "minus-one"], default="exclude",
                     help="paper_tables.csv: leave unparseable scores out (default) or keep the extractor's -1 as "
                          "the authors' scripts do")
     args = ap.parse_args(argv)
-    from metajudge.goldsets import GoldSetError, resolve_dir, run_gold_set
+    from metajudge.goldsets import run_gold_set
     from metajudge.goldsets.summeval import SPEC  # importing the adapter registers the gold set
 
-    try:
-        folder = resolve_dir(SPEC, args.data_dir)
-    except GoldSetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    folder = data_folder(SPEC, args.data_dir)
+    if folder is None:
         return 2
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

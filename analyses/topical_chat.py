@@ -114,12 +114,10 @@ def figure(table: pd.DataFrame, intervals: pd.DataFrame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser(STUDY, __doc__)
+    ap = parser(STUDY, __doc__, bootstrap=True)
     ap.add_argument("--unparseable", choices=["zero", "exclude"], default="zero",
                     help="a sample the authors' parser cannot read: zero (default, the study's convention) or "
                          "exclude (metajudge's default)")
-    ap.add_argument("--n-resamples", type=int, default=1000, help="bootstrap replicates for the intervals")
-    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     out: Path = args.output
     out.mkdir(parents=True, exist_ok=True)

@@ -165,9 +165,7 @@ def _figure(table: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser(STUDY, __doc__)
-    ap.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    ap.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    ap = parser(STUDY, __doc__, bootstrap=True)
     ap.add_argument("--out-of-scale", choices=["exclude", "clip"], default="exclude",
                     help="run labels outside 0-3: exclude (metajudge's default) or clip (the LLMJudge notebook)")
     args = ap.parse_args(argv)
