@@ -19,7 +19,7 @@ from ..align import AlignedTable
 from ..errors import MetajudgeError
 
 __all__ = ["GoldSetSpec", "GoldSet", "GoldSetError", "register", "registry", "get_spec", "resolve_dir",
-           "load_gold_set", "run_gold_set", "card_text", "parse_options", "select_names"]
+           "load_gold_set", "run_gold_set", "card_text", "parse_options", "select_names", "require_files"]
 
 
 class GoldSetError(MetajudgeError):
@@ -136,6 +136,15 @@ def resolve_dir(spec: GoldSetSpec, data_dir: str | Path | None) -> Path:
     raise GoldSetError(f"gold set {spec.name!r}: {str(c)!r} lacks {', '.join(missing)}. The adapter reads "
                        f"{', '.join(spec.files)} in the layout documented by its data card (metajudge gold show "
                        f"{spec.name}); get the data from {spec.location} and point --data-dir at its folder.")
+
+
+def require_files(what: str, folder: Path, files: Sequence[str]) -> None:
+    """Raise :class:`GoldSetError` naming the files of ``files`` missing from ``folder`` (for adapters called
+    directly with a folder; :func:`load_gold_set` checks this through :func:`resolve_dir`)."""
+    missing = [f for f in files if not (Path(folder) / f).exists()]
+    if missing:
+        raise GoldSetError(f"{what}: {str(folder)!r} lacks {', '.join(missing)}; give the folder holding "
+                           f"{', '.join(files)} (the staged layout, see the data card).")
 
 
 def file_hashes(folder: Path, files: Sequence[str]) -> dict[str, str]:

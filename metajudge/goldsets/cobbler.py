@@ -52,7 +52,7 @@ import pandas as pd
 
 from ..align import align
 from ..scales import Scale
-from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register, select_names
+from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register, require_files, select_names
 
 ANNOTATORS = tuple(f"annot_{k}" for k in range(1, 7))
 HUMAN_DIR = "human_annotations"
@@ -198,10 +198,7 @@ def load(folder: Path | str, *, view: str = "pairs", release: str = "original", 
         raise GoldSetError(f"cobbler option release must be 'original' (15 systems) or 'new' (13 systems, "
                            f"model_annotations/new/), not {release!r}.")
     folder = Path(folder)
-    missing = [f for f in FILES if not (folder / f).exists()]
-    if missing:
-        raise GoldSetError(f"cobbler: {str(folder)!r} lacks {', '.join(missing)}; give the folder holding "
-                           f"{', '.join(FILES)} (the staged CoBBLEr layout, see the data card).")
+    require_files("cobbler", folder, FILES)
     raw = read_release(folder, release)
     chosen = _select(sorted(raw["evaluators"]), evaluators)
     systems = raw["systems"]

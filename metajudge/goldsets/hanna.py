@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..align import align
 from ..scales import Scale
-from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register
+from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register, require_files
 
 FILES = ("hanna_long.parquet",)
 CRITERIA = ("relevance", "coherence", "empathy", "surprise", "engagement", "complexity")
@@ -98,9 +98,7 @@ def load(folder: Path | str, *, criterion: str = "coherence", llm: str = "all", 
     out_of_range = str(out_of_range).strip().lower()
     if out_of_range not in ("exclude", "keep"):
         raise GoldSetError(f"HANNA option out_of_range must be exclude (default) or keep, not {out_of_range!r}.")
-    if not (folder / FILES[0]).is_file():
-        raise GoldSetError(f"HANNA: {str(folder)!r} lacks {FILES[0]}; give the folder holding it (the staged "
-                           "HANNA folder, see the data card).")
+    require_files("HANNA", folder, FILES)
     df = read_long(folder)
     gold, judges = frames(df, criterion, llm=llm, prompt=prompt)
     n_items, n_rows = gold["item_id"].nunique(), len(gold)

@@ -51,7 +51,7 @@ import pandas as pd
 
 from ..align import align
 from ..scales import Scale
-from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register
+from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register, require_files
 
 FILES = ("annotations.jsonl", "llm_ratings.parquet", "h2h_comparisons.parquet")
 DIMENSIONS = ("coherence", "consistency", "fluency", "relevance")
@@ -214,10 +214,7 @@ def load(folder: Path | str, *, task: str = "rating", dimension: str = "coherenc
     method = str(method).strip().lower()
     if method not in ("all", *METHODS):
         raise GoldSetError(f"SummEval option method must be all or one of {', '.join(METHODS)}, not {method!r}.")
-    missing = [f for f in FILES if not (folder / f).is_file()]
-    if missing:
-        raise GoldSetError(f"SummEval (Shen et al. 2023): {str(folder)!r} lacks {', '.join(missing)}; give the "
-                           "folder holding annotations.jsonl, llm_ratings.parquet and h2h_comparisons.parquet.")
+    require_files("SummEval (Shen et al. 2023)", folder, FILES)
     ann = read_annotations(folder)
     scale = Scale("interval", minimum=1, maximum=5)
     label = {"expert": "3 experts", "crowd": "5 crowd workers"}[annotators]

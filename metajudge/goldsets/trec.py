@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..align import align
 from ..scales import Scale
-from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register, select_names
+from .base import GoldSet, GoldSetError, GoldSetSpec, file_hashes, register, require_files, select_names
 
 QRELS = "test_qrels_human.tsv"
 WIDE = "llm_vs_human_labels_wide.csv"
@@ -85,10 +85,7 @@ def load(folder: Path | str, *, scale: str = "graded", out_of_scale: str = "excl
         raise GoldSetError(f"trec_llmjudge option relevance_threshold must be 1, 2 or 3 (relevant = label >= "
                            f"threshold; TREC DL uses 2), not {relevance_threshold!r}.")
     folder = Path(folder)
-    missing = [f for f in FILES if not (folder / f).is_file()]
-    if missing:
-        raise GoldSetError(f"trec_llmjudge: {str(folder)!r} lacks {', '.join(missing)}; give the folder holding "
-                           f"{', '.join(FILES)} (the staged LLMJudge layout, see the data card).")
+    require_files("trec_llmjudge", folder, FILES)
     qrels = _read(folder, QRELS, "\t", ("qid", "docid", "human"))
     wide = _read(folder, WIDE, ",", KEY_COLUMNS)
     queries = _read(folder, QUERIES, "\t", ("qid", "trec_qid"))
